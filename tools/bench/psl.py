@@ -37,8 +37,8 @@ PLOT = ROOT / "docs" / "img" / "psl_lhd.png"
 METHODS = ("psl", "svh-psl", "qnehvi", "qparego", "nsga2", "random")
 PROBLEMS: dict[str, dict[str, Any]] = {
     "zdt1": {"n_var": 30}, "zdt2": {"n_var": 30}, "zdt3": {"n_var": 30},
-    "dtlz2": {}, "vlmop2": {}, "re21": {}, "re37": {},
-}
+    "dtlz2": {"n_var": 6}, "vlmop2": {"n_var": 6}, "re21": {}, "re37": {},
+}  # DTLZ2 and VLMOP2 with n = 6 as in the PSL paper's code (Xi-L/PSL-MOBO)
 CLOSED_FORM_HV = {"zdt1": 1.21 - 1 / 3, "zdt2": 1.21 - 2 / 3}
 
 
@@ -226,10 +226,10 @@ def _plot(curves: dict[tuple[str, str], tuple[float, list[dict[str, Any]]]]) -> 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--problems", nargs="+", default=["zdt1", "zdt2", "re21"])
+    ap.add_argument("--problems", nargs="+", default=list(PROBLEMS))
     ap.add_argument("--methods", nargs="+", default=list(METHODS))
-    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    ap.add_argument("--n-steps", type=int, default=100)
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    ap.add_argument("--n-steps", type=int, default=1000)
     ap.add_argument("--results", type=Path, default=RESULTS)
     ap.add_argument("--report", action="store_true", help="write the docs section and plot")
     ap.add_argument("--smoke", action="store_true", help="tiny grid; prints, writes nothing")
@@ -252,9 +252,12 @@ def main(argv: list[str] | None = None) -> None:
         write_section("psl", report(records, command))
         return
     args.results.parent.mkdir(parents=True, exist_ok=True)
+    done = {(r["problem"], r["method"], r["seed"]) for r in load(args.results)}
     for seed in args.seeds:
         for pname in args.problems:
             for method in args.methods:
+                if (pname, method, seed) in done:  # a part that ran before
+                    continue
                 rec = run_one(pname, method, seed, n_steps=args.n_steps, smoke=False)
                 with open(args.results, "a") as fh:
                     fh.write(json.dumps(rec) + "\n")
