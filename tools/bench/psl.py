@@ -159,6 +159,7 @@ def report(records: list[dict[str, Any]], command: str, write: bool = True) -> s
     for pname in [p for p in PROBLEMS if any(r["problem"] == p for r in records)]:
         recs = [r for r in records if r["problem"] == pname]
         ref, source = reference_hv(pname, recs)
+        bo = [r["hv"] for r in recs if r["method"] == "qnehvi"]
         for method in METHODS:
             mr = [r for r in recs if r["method"] == method]
             if not mr:
@@ -167,30 +168,32 @@ def report(records: list[dict[str, Any]], command: str, write: bool = True) -> s
             ld = np.array([lhd(ref, h) for h in hv])
             it = np.array([r["wall_s"] / max(r["n_iterations"], 1) for r in mr])
             steps = mr[0]["n_steps"]
+            ratio = f"{np.median(hv) / np.median(bo):.2f}" if bo and np.median(bo) > 0 else "-"
             rows.append([pname, method, len(mr), mr[0]["budget"],
                          f"{np.median(ld):.3f} [{ld.min():.3f}, {ld.max():.3f}]",
-                         f"{np.median(hv):.4f} [{hv.min():.4f}, {hv.max():.4f}]",
+                         f"{np.median(hv):.4f} [{hv.min():.4f}, {hv.max():.4f}]", ratio,
                          f"{np.median(it):.1f}", "-" if steps is None else steps])
             curves[(pname, method)] = (ref, mr)
-        rows.append([pname, f"*reference: {source}, HV {ref:.4f}*", "", "", "", "", "", ""])
+        rows.append([pname, f"*reference: {source}, HV {ref:.4f}*", "", "", "", "", "", "", ""])
     table = markdown_table(["problem", "method", "seeds", "evals", "LHD median [min, max]",
-                            "normalized HV median [min, max]", "s / iteration",
+                            "normalized HV median [min, max]", "HV / qNEHVI (medians)",
+                            "s / iteration",
                             "train steps"], rows)
     if write:
         _plot(curves)
     body = (
         "## psl: Pareto set learning vs BoTorch and pymoo at equal budgets\n\n"
-        f"Runs: {command} (each appends to `outputs/bench/psl*.jsonl`); table and plot: "
-        "`.venv/bin/python -m tools.bench.psl --report`.\n"
-        f"Machine: 2-core CPU ({platform.processor() or platform.machine()}), shared with "
-        "other jobs (load average ~10 during the runs, so wall times are inflated), "
-        f"torch 1 thread. Date: {datetime.date.today().isoformat()}.\n\n"
+        f"Runs: {command}; table and plot: `.venv/bin/python -m tools.bench.psl --report`.\n"
+        f"Machine: 2-core CPU ({platform.processor() or platform.machine()}), two workers "
+        "at once, torch 1 thread (wall times include that sharing). "
+        f"Date: {datetime.date.today().isoformat()}.\n\n"
         "LHD = log10(HV(reference front) - HV(found)), normalized objectives "
         "(ideal/nadir), reference point 1.1; lower is better. Budgets: PSL, qNEHVI, qParEGO, "
         "NSGA-II, random 10 + 20 x 5 = 110; SVH-PSL 20 + 20 x 5 = 120 (published settings). "
-        "The grid is reduced to fit the time: the problems and seeds listed, PSL/SVH-PSL "
-        "with the `train steps` shown instead of 1000, qNEHVI/qParEGO with 4 restarts, "
-        "128 raw samples, 100 L-BFGS iterations (BoTorch tutorial: 10/512/200).\n\n"
+        "PSL and SVH-PSL with the published 1000 training steps per round; qNEHVI/qParEGO "
+        "with 4 restarts, 128 raw samples, 100 L-BFGS iterations (BoTorch tutorial: "
+        "10/512/200) to fit the time. `seeds` is the number of seeds a cell has: the BoTorch "
+        "cells (5-15 min per run here) have fewer than the others.\n\n"
         + table + "\n\n![LHD vs evaluations](img/psl_lhd.png)\n"
     )
     return body
@@ -242,13 +245,11 @@ def main(argv: list[str] | None = None) -> None:
         from tools.bench.report import write_section
 
         records = load(args.results)
-        seeds = " ".join(str(s) for s in sorted({r["seed"] for r in records}))
-        steps = sorted({r["n_steps"] for r in records if r["n_steps"]})
-        command = (f"`.venv/bin/python -m tools.bench.psl --problems P --seeds {seeds} "
-                   f"--n-steps {steps[0] if steps else 100} --results "
-                   "outputs/bench/psl_P.jsonl`, one worker per problem P in "
-                   + ", ".join(sorted({r["problem"] for r in records}))
-                   + " (SVH-PSL in a third worker, `--methods svh-psl`)")
+        command = ("`.venv/bin/python -m tools.bench.psl` (every problem, method and seed "
+                   "0-4; it skips cells already in `outputs/bench/psl*.jsonl`, so it runs in "
+                   "parts: here one worker per method group, `--methods psl svh-psl` and "
+                   "`--methods qnehvi qparego nsga2 random`, each with its own `--results` "
+                   "file, stopped when the time was up)")
         write_section("psl", report(records, command))
         return
     args.results.parent.mkdir(parents=True, exist_ok=True)
