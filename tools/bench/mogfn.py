@@ -40,6 +40,7 @@ from moalign.indicators import hypervolume, pareto_mask
 from moalign.problems import get_problem
 from moalign.scalarize import simplex_grid
 from moalign.solvers import Budget, RunContext, get_solver
+from moalign.solvers.memo import EvaluationMemo
 from moalign.solvers.mogfn import evaluate_sampler, exact_l1
 from moalign.solvers.mogfn.evaluation import pareto_recall, true_pareto_set
 from tools.bench.report import DOC, markdown_table, write_section
@@ -62,7 +63,9 @@ def run_gfn(problem: Problem, name: str, cfg: dict[str, Any], budget: int, seed:
     result = get_solver(name)(cfg).solve(problem, ctx)
     wall = time.perf_counter() - t0
     model = result.model
-    return {"parts": [(ctx.archive.X, ctx.archive.F)], "wall": wall, "n": ctx.archive.n_evals,
+    n_traj = (result.info["train_steps"] * cfg.get("batch_size", 128)
+              if cfg.get("reuse_evaluations") else ctx.archive.n_evals)
+    return {"parts": [(ctx.archive.X, ctx.archive.F)], "wall": wall, "n": n_traj,
             "sample": lambda w, n: model.sample(np.repeat(w, n, 0), len(w) * n, seed=seed),
             "l1": lambda prefs: exact_l1(problem, model, prefs,
                                          float(model.spec["default_beta"])),
@@ -86,20 +89,38 @@ def run_fixed_weights(problem: Problem, cfg: dict[str, Any], budget: int, seed: 
             "n": sum(r["n"] for r in runs), "sample": sample, "l1": None, "beta": None}
 
 
-def run_random(problem: Problem, budget: int, seed: int) -> Run:
-    """Uniformly random cells, in batches of 128."""
+def _evaluate(ctx: RunContext, X: np.ndarray, memo: EvaluationMemo | None) -> np.ndarray:
+    """Evaluate and record `X`; with a memo only unseen cells cost (and are recorded).
+    Returns F for every row (NaN where the budget ran out)."""
+    if memo is None:
+        return ctx.evaluate(X).F
+    ev, new = memo.evaluate(ctx.problem, X, ctx.remaining_evaluations)
+    if len(new):
+        ctx.record(X[new], ev.F[new], feasible=ev.feasible[new], failed=ev.failed[new])
+    return ev.F
+
+
+def run_random(problem: Problem, budget: int, seed: int, distinct: bool = False) -> Run:
+    """Uniformly random cells, in batches of 128 (``distinct``: repeats cost nothing,
+    i.e. sampling without replacement)."""
     ctx = RunContext(problem, Budget(evaluations=budget), seed=seed)
+    memo = EvaluationMemo() if distinct else None
     t0 = time.perf_counter()
-    while not ctx.should_stop():
-        ctx.evaluate(problem.space.sample(ctx.rng, ctx.batch_size(128)))
+    stalled = 0  # batches without a new cell (every cell seen)
+    while not ctx.should_stop() and stalled < 200:
+        n_before = ctx.archive.n_evals
+        _evaluate(ctx, problem.space.sample(ctx.rng, ctx.batch_size(128)), memo)
+        stalled = 0 if ctx.archive.n_evals > n_before else stalled + 1
     rng = np.random.default_rng(seed + 10_000)
     return {"parts": [(ctx.archive.X, ctx.archive.F)], "wall": time.perf_counter() - t0,
             "n": ctx.archive.n_evals, "l1": None, "beta": None,
             "sample": lambda w, n: problem.space.sample(rng, len(w) * n)}
 
 
-def run_nsga2(problem: Problem, budget: int, seed: int, pop_size: int = 64) -> Run:
-    """pymoo NSGA-II on the integer grid (integer sampling, SBX + PM with rounding)."""
+def run_nsga2(problem: Problem, budget: int, seed: int, pop_size: int = 64,
+              distinct: bool = False) -> Run:
+    """pymoo NSGA-II on the integer grid (integer sampling, SBX + PM with rounding);
+    ``distinct``: cells evaluated in earlier generations are answered from memory."""
     env = problem.space.env  # type: ignore[attr-defined]
     pp = PymooProblem(n_var=env.ndim, n_obj=problem.n_obj, xl=0, xu=env.height - 1,
                       vtype=int)
@@ -109,16 +130,20 @@ def run_nsga2(problem: Problem, budget: int, seed: int, pop_size: int = 64) -> R
                  eliminate_duplicates=True)
     algo.setup(pp, termination=("n_eval", 10**12), seed=seed, verbose=False)
     ctx = RunContext(problem, Budget(evaluations=budget), seed=seed)
+    memo = EvaluationMemo() if distinct else None
     t0 = time.perf_counter()
-    while not ctx.should_stop():
+    stalled = 0
+    while not ctx.should_stop() and stalled < 200:
         pop = algo.ask()
         if pop is None or len(pop) == 0:  # no new (non-duplicate) offspring: converged
             break
         X = np.asarray(pop.get("X")).round().astype(np.int64)
-        ev = ctx.evaluate(X)
-        if len(ev.F) < len(X):
+        n_before = ctx.archive.n_evals
+        F = _evaluate(ctx, X, memo)
+        stalled = 0 if ctx.archive.n_evals > n_before else stalled + 1
+        if len(F) < len(X) or (memo is not None and not np.all(np.isfinite(F))):  # budget out
             break
-        pop.set("F", np.nan_to_num(-ev.F, nan=0.0))
+        pop.set("F", np.nan_to_num(-F, nan=0.0))
         algo.tell(infills=pop)
     final = np.asarray(algo.opt.get("X") if algo.pop is None else algo.pop.get("X"))
     final = final.round().astype(np.int64)
@@ -158,14 +183,18 @@ def _fmt(vals: list[float], digits: int = 3) -> str:
     return f"{a.mean():.{digits}f} ± {a.std(ddof=1):.{digits}f}"
 
 
-def methods(smoke: bool, budget: int) -> list[tuple[str, Callable[[Problem, int], Run]]]:
-    """(label, runner(problem, seed)) of the compared methods at one budget."""
-    tiny = {"n_hidden": 16, "n_layers": 2, "n_bins": 8} if smoke else {}
+def methods(smoke: bool, budget: int, distinct: bool = False
+            ) -> list[tuple[str, Callable[[Problem, int], Run]]]:
+    """(label, runner(problem, seed)) of the compared methods at one budget; ``distinct``:
+    every method evaluates each cell once (repeats are answered from memory)."""
+    tiny: dict[str, Any] = {"n_hidden": 16, "n_layers": 2, "n_bins": 8} if smoke else {}
+    if distinct:
+        tiny = {**tiny, "reuse_evaluations": True, "stall_steps": 200}
     small = {**tiny, "batch_size": 16}
     weights = np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]])
     return [
-        ("random", lambda p, s: run_random(p, budget, s)),
-        ("NSGA-II (pop 64)", lambda p, s: run_nsga2(p, budget, s)),
+        ("random", lambda p, s: run_random(p, budget, s, distinct)),
+        ("NSGA-II (pop 64)", lambda p, s: run_nsga2(p, budget, s, distinct=distinct)),
         ("MOGFN-PC (defaults: batch 128, β~Γ(2,1))",
          lambda p, s: run_gfn(p, "mogfn", tiny, budget, s)),
         ("MOGFN-PC (batch 16, β~Γ(16,1))",
@@ -223,9 +252,9 @@ def summary(results: dict[str, list[dict[str, float]]], checkpoints: list[int]) 
 
 
 def run_regime(problem: Problem, budget: int, checkpoints: list[int], seeds: list[int],
-               smoke: bool, only: set[str] | None = None) -> str:
+               smoke: bool, only: set[str] | None = None, distinct: bool = False) -> str:
     results: dict[str, list[dict[str, float]]] = {}
-    for label, runner in methods(smoke, budget):
+    for label, runner in methods(smoke, budget, distinct):
         if only is not None and not any(label.startswith(o) for o in only):
             continue
         for seed in seeds:
@@ -234,7 +263,7 @@ def run_regime(problem: Problem, budget: int, checkpoints: list[int], seeds: lis
             results.setdefault(label, []).append(m)
             print(f"[{budget}] {label} seed {seed}: {time.perf_counter() - t0:.1f}s "
                   f"recall@{checkpoints[-1]}={m[f'recall@{checkpoints[-1]}']:.3f}", flush=True)
-    RAW.setdefault(str(budget), results)
+    RAW.setdefault(f"{budget}{' distinct' if distinct else ''}", results)
     return (table(problem, results, checkpoints) + "\n\nEqual-budget comparison "
             "(archive = everything evaluated):\n\n" + summary(results, checkpoints))
 
@@ -248,6 +277,8 @@ def main(argv: list[str] | None = None) -> str:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--budget", type=int, default=4096, help="small-budget regime")
     ap.add_argument("--long-budget", type=int, default=25600, help="0 skips that regime")
+    ap.add_argument("--distinct-budget", type=int, default=512,
+                    help="distinct-cell regime (repeats free); 0 skips it")
     ap.add_argument("--no-write", action="store_true", help="print, do not edit the docs")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -262,6 +293,14 @@ def main(argv: list[str] | None = None) -> str:
     checkpoints = sorted({max(budget // 4, 1), budget // 2, budget})
     body = [f"### Small budget: {budget} evaluations\n",
             run_regime(problem, budget, checkpoints, seeds, args.smoke)]
+    distinct = min(args.distinct_budget, 64 if args.smoke else args.distinct_budget)
+    if distinct:
+        body += [f"\n### Distinct-cell budget: {distinct} evaluations (every method evaluates "
+                 "each cell once; a repeated cell is answered from memory and costs nothing: "
+                 "random = sampling without replacement, NSGA-II with a memo, GFlowNets with "
+                 "`reuse_evaluations: true`, stopping after 200 steps without a new cell)\n",
+                 run_regime(problem, distinct, sorted({distinct // 4, distinct // 2, distinct}),
+                            seeds, args.smoke, distinct=True)]
     long_budget = 0 if args.smoke else args.long_budget
     if long_budget:
         body += [f"\n### Long budget: {long_budget} evaluations (GFlowNets at METHODS "

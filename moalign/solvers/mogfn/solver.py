@@ -37,6 +37,7 @@ from moalign.indicators import nondominated_ranks
 from moalign.problems.discrete import Compositional, CompositionalEnv
 from moalign.scalarize import simplex_grid
 from moalign.solvers.base import Result, Solver, register_solver
+from moalign.solvers.memo import EvaluationMemo, take
 from moalign.solvers.mogfn.evaluation import (
     evaluate_sampler,
     exact_l1,
@@ -70,6 +71,11 @@ class GFNConfig:
         eval_partitions: simplex-grid resolution of the evaluation.
         eval_samples: samples per preference in the evaluation.
         eval_l1_partitions: simplex-grid resolution for the exact L1 (enumerable spaces).
+        reuse_evaluations: evaluate each distinct object once (deterministic objectives):
+            a sampled object seen before is trained on with its remembered values and
+            costs no evaluation, so the budget counts distinct objects.
+        stall_steps: with ``reuse_evaluations``, stop after this many training steps in a
+            row that met no new object (the sampler keeps returning known ones).
     """
 
     batch_size: int = 128
@@ -87,8 +93,12 @@ class GFNConfig:
     eval_partitions: int = 10
     eval_samples: int = 128
     eval_l1_partitions: int = 4
+    reuse_evaluations: bool = False
+    stall_steps: int = 1000
 
     def __post_init__(self) -> None:
+        if self.stall_steps < 1:
+            raise ValueError(f"stall_steps must be >= 1, got {self.stall_steps}")
         if self.batch_size < 1 or self.n_hidden < 1 or self.n_layers < 1 or self.n_bins < 1:
             raise ValueError("batch_size, n_hidden, n_layers and n_bins must be positive")
         if not 0 <= self.epsilon <= 1:
@@ -174,16 +184,19 @@ class _Trainer:
             {"params": list(self.model.logz.parameters()), "lr": self.cfg.lr_logz}])
         self.gen = torch.Generator().manual_seed(seed + 1)
         self.n_steps = 0
+        self.stalled = 0  # training steps in a row without a new object
+        self.memo = EvaluationMemo(ctx.archive) if self.cfg.reuse_evaluations else None
         if state is not None:
             self.model.load_state_dict(state["model"])
             self.opt.load_state_dict(state["opt"])
             self.gen.set_state(state["gen"])
             self.n_steps = int(state["n_steps"])
+            self.stalled = int(state.get("stalled", 0))
 
     def snapshot(self) -> dict[str, Any]:
         """The state to checkpoint (references: ``ctx.save_state`` pickles at once)."""
         return {"model": self.model.state_dict(), "opt": self.opt.state_dict(),
-                "gen": self.gen.get_state(), "n_steps": self.n_steps}
+                "gen": self.gen.get_state(), "n_steps": self.n_steps, "stalled": self.stalled}
 
     def conditioning(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         cfg = self.cfg
@@ -215,7 +228,11 @@ class _Trainer:
         cond = self.model.encode(pref, beta)
         tr = self.model.rollout(cond, self.gen, self.cfg.epsilon)
         X = self.env.to_objects(tr.final)
-        ev = self.problem.evaluate(X)
+        if self.memo is None:
+            ev, new = self.problem.evaluate(X), np.arange(len(X))
+        else:
+            ev, new = self.memo.evaluate(self.problem, X, ctx.remaining_evaluations)
+            self.stalled = 0 if len(new) else self.stalled + 1
         R = reward_view(self.problem, ev.F)
         ok = ~ev.failed
         metrics: dict[str, float] = {"n_trained": float(ok.sum())}
@@ -234,7 +251,12 @@ class _Trainer:
         metrics["mean_length"] = float(np.bincount(tr.traj).mean())
         if self.cfg.eval_every and self.n_steps % self.cfg.eval_every == 0:
             metrics.update(self.evaluate(seed=self.n_steps))
-        ctx.record(X, ev.F, feasible=ev.feasible, failed=ev.failed, metrics=metrics)
+        if self.memo is None:
+            ctx.record(X, ev.F, feasible=ev.feasible, failed=ev.failed, metrics=metrics)
+        elif len(new):  # objects met before cost nothing and are not recorded again
+            metrics["n_new"] = float(len(new))
+            ctx.record(take(X, new), ev.F[new], feasible=ev.feasible[new],
+                       failed=ev.failed[new], metrics=metrics)
         ctx.save_state(self.snapshot())
 
     def evaluate(self, seed: int = 0) -> dict[str, float]:
@@ -254,8 +276,10 @@ class _Trainer:
 
 def _solve(trainer: _Trainer, ctx: RunContext) -> Result:
     trainer.setup(ctx)
-    while not ctx.should_stop():
-        n = ctx.batch_size(trainer.cfg.batch_size)
+    cfg = trainer.cfg
+    while not ctx.should_stop() and trainer.stalled < cfg.stall_steps:
+        # with reuse, known objects are free: keep full batches, the memo caps new ones
+        n = cfg.batch_size if trainer.memo is not None else ctx.batch_size(cfg.batch_size)
         if n <= 0:
             break
         trainer.train_step(ctx, n)

@@ -16,13 +16,19 @@ def test_bench_smoke_produces_full_table() -> None:
         [sys.executable, "-m", "tools.bench.mogfn", "--smoke", "--no-write"],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=True,
     )
-    rows = [line for line in proc.stdout.splitlines()
-            if line.startswith("| ") and "---" not in line]
-    labels = [r.split("|")[1].strip() for r in rows[1:]]
-    assert labels[:2] == ["random", "NSGA-II (pop 64)"]
-    assert len(labels) == 7 and any(lb.startswith("OP-GFN") for lb in labels)
-    for r in rows[1:]:
-        cells = [c.strip() for c in r.split("|")[2:-1]]
-        assert all(re.match(r"^[-\d.]", c) or c.startswith("—") for c in cells), r
-        recall = float(cells[5])  # Pareto recall at the full budget
-        assert 0.0 <= recall <= 1.0
+    tables: list[list[str]] = []  # the small-budget and the distinct-cell regimes
+    for line in proc.stdout.splitlines():
+        if line.startswith("| method"):
+            tables.append([])
+        elif line.startswith("| ") and "---" not in line:
+            tables[-1].append(line)
+    assert len(tables) == 2
+    for rows in tables:
+        labels = [r.split("|")[1].strip() for r in rows]
+        assert labels[:2] == ["random", "NSGA-II (pop 64)"]
+        assert len(labels) == 7 and any(lb.startswith("OP-GFN") for lb in labels)
+        for r in rows:
+            cells = [c.strip() for c in r.split("|")[2:-1]]
+            assert all(re.match(r"^[-\d.]", c) or c.startswith("—") for c in cells), r
+            recall = float(cells[5])  # Pareto recall at the full budget
+            assert 0.0 <= recall <= 1.0

@@ -35,6 +35,17 @@ class TestOPGFNSuite(SolverSuite):
         return get_problem("hypergrid")(height=4)
 
 
+class TestMOGFNReusingEvaluationsSuite(SolverSuite):
+    """Budget in distinct cells (8 x 8 has 64; the suite asks for 40)."""
+
+    solver_name = "mogfn"
+    config = {**TINY, "reuse_evaluations": True}
+    budget = Budget(evaluations=40)
+
+    def make_problem(self) -> Problem:
+        return get_problem("hypergrid")(height=8)
+
+
 class TestMOGFNOnNGramsSuite(SolverSuite):
     solver_name = "mogfn"
     config = {**TINY, "alpha": 1.0, "beta": 8.0, "n_layers": 1, "lr": 1e-3}
@@ -87,3 +98,20 @@ def test_op_gfn_sampler_ignores_preference() -> None:
     a = model.sample([1.0, 0.0], 20, seed=1)
     b = model.sample([0.0, 1.0], 20, seed=1)
     assert np.array_equal(a, b)
+
+
+def test_reuse_evaluations_spends_the_budget_on_distinct_cells_only() -> None:
+    problem = get_problem("hypergrid")(height=8)
+    ctx = RunContext(problem, Budget(evaluations=30), seed=0)
+    res = MOGFN(**{**TINY, "batch_size": 16}, reuse_evaluations=True).solve(problem, ctx)
+    cells = {tuple(int(v) for v in x) for x in ctx.archive.X}
+    assert ctx.archive.n_evals == 30 and len(cells) == 30  # no cell evaluated twice
+    assert res.info["train_steps"] * 16 > 30  # it trained on more samples than it paid for
+
+
+def test_reuse_evaluations_stops_when_nothing_new_is_sampled() -> None:
+    problem = get_problem("hypergrid")(height=3)  # 9 cells, budget 50: never reached
+    ctx = RunContext(problem, Budget(evaluations=50), seed=0)
+    res = MOGFN(**TINY, reuse_evaluations=True, stall_steps=20).solve(problem, ctx)
+    assert ctx.archive.n_evals == 9
+    assert res.info["train_steps"] >= 20
