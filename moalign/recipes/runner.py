@@ -12,6 +12,7 @@ table), all evaluations, plots and the solver's learned model.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import tempfile
 import threading
@@ -264,6 +265,15 @@ def _stop_on_sigint(ctx: RunContext) -> Any:
 # -- public entry points ---------------------------------------------------------------
 
 
+def process_rank() -> int:
+    """This process's rank under ``torchrun``/``accelerate launch`` (``RANK``), else 0.
+    Every rank runs the solver; only rank 0 tracks, checkpoints and shows progress."""
+    try:
+        return int(os.environ.get("RANK", "0"))
+    except ValueError:
+        return 0
+
+
 def make_tracker(backend: str, uri: str | None = None, experiment: str = "moalign", *,
                  run_id: str | None = None, parent_run_id: str | None = None) -> Tracker:
     if backend == "none":
@@ -283,19 +293,23 @@ def run_recipe(
     """Run a validated recipe; with ``resume_run_id``, continue that run from its last
     checkpoint (or from the start if it was killed before its first checkpoint)."""
     tr = recipe.tracking
-    tracker = make_tracker(tr.backend, tr.uri, tr.experiment, run_id=resume_run_id,
+    main_process = process_rank() == 0
+    backend = tr.backend if main_process else "none"  # other ranks: no run, no checkpoints
+    tracker = make_tracker(backend, tr.uri, tr.experiment, run_id=resume_run_id,
                            parent_run_id=parent_run_id)
     run_key = resume_run_id
     if run_key is None:
-        run_key = tracker.start(recipe.name, {}) if tr.backend != "none" else None
+        run_key = tracker.start(recipe.name, {}) if backend != "none" else None
         run_key = run_key or f"local-{uuid.uuid4().hex[:12]}"
     ckpt_dir = Path(recipe.checkpoint.dir or DEFAULT_CHECKPOINT_ROOT) / run_key
     resume_from = None
     if resume_run_id is not None and (ckpt_dir / "checkpoint.pkl").exists():
         resume_from = load_checkpoint(ckpt_dir / "checkpoint.pkl")
     settings = RunSettings(
-        seed=recipe.seed, run_name=recipe.name, tracker=tracker, checkpoint_dir=ckpt_dir,
-        checkpoint_every=recipe.checkpoint.every, resume_from=resume_from, progress=progress,
+        seed=recipe.seed, run_name=recipe.name, tracker=tracker,
+        checkpoint_dir=ckpt_dir if main_process else None,
+        checkpoint_every=recipe.checkpoint.every, resume_from=resume_from,
+        progress=progress and main_process,
         plots=tr.plots, tags={**tr.tags, **(tags or {})}, recipe_yaml=dump_recipe(recipe),
         on_record=list(on_record),
     )

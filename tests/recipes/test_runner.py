@@ -69,3 +69,17 @@ def test_objective_failures_are_counted_and_logged(mlflow_uri, tmp_path):
     assert not np.isnan(res.front.F).any()
     hist = MlflowClient(tracking_uri=mlflow_uri).get_metric_history(res.run_id, "n_failed")
     assert hist[-1].value == res.archive.n_failed
+
+
+def test_only_rank_zero_tracks_and_checkpoints(mlflow_uri, tmp_path, monkeypatch):
+    """Under torchrun/accelerate every rank runs the recipe; ranks > 0 must not open a
+    second MLflow run or write checkpoints, but compute the same result."""
+    monkeypatch.setenv("RANK", "1")
+    res = run_recipe(_recipe(mlflow_uri, tmp_path, "runner-rank1"), progress=False)
+    client = MlflowClient(tracking_uri=mlflow_uri)
+    assert client.get_experiment_by_name("runner-rank1") is None
+    assert not (tmp_path / "ckpt").exists()
+    monkeypatch.setenv("RANK", "0")
+    res0 = run_recipe(_recipe(mlflow_uri, tmp_path, "runner-rank0"), progress=False)
+    np.testing.assert_array_equal(res.archive.F, res0.archive.F)
+    assert (tmp_path / "ckpt").exists()
