@@ -195,6 +195,8 @@ def methods(smoke: bool, budget: int, distinct: bool = False
     return [
         ("random", lambda p, s: run_random(p, budget, s, distinct)),
         ("NSGA-II (pop 64)", lambda p, s: run_nsga2(p, budget, s, distinct=distinct)),
+        ("NSGA-II (pop 16)", lambda p, s: run_nsga2(p, budget, s, 16, distinct)),
+        ("NSGA-II (pop 8)", lambda p, s: run_nsga2(p, budget, s, 8, distinct)),
         ("MOGFN-PC (defaults: batch 128, β~Γ(2,1))",
          lambda p, s: run_gfn(p, "mogfn", tiny, budget, s)),
         ("MOGFN-PC (batch 16, β~Γ(16,1))",
@@ -231,8 +233,7 @@ def table(problem: Problem, results: dict[str, list[dict[str, float]]],
 def summary(results: dict[str, list[dict[str, float]]], checkpoints: list[int]) -> str:
     """The acceptance comparison: each MOGFN-PC / OP-GFN row against random and NSGA-II
     (mean archive recall and HV at equal evaluation counts)."""
-    base = {b: results[lb] for b, lb in (("random", "random"), ("NSGA-II", "NSGA-II (pop 64)"))
-            if lb in results}
+    base = {lb: runs for lb, runs in results.items() if lb.startswith(("random", "NSGA-II"))}
     lines = []
     for label, runs in results.items():
         if not label.startswith(("MOGFN-PC", "OP-GFN")):
@@ -244,7 +245,9 @@ def summary(results: dict[str, list[dict[str, float]]], checkpoints: list[int]) 
             for b, bruns in base.items():
                 brec = np.mean([r[f"recall@{c}"] for r in bruns])
                 bhv = np.mean([r[f"hv@{c}"] for r in bruns])
-                verdict = "wins" if rec > brec and hv > bhv else "does not win"
+                # a win must show at the printed precision (recall 3, HV 4 decimals)
+                won = round(rec, 3) > round(brec, 3) and round(hv, 4) > round(bhv, 4)
+                verdict = "wins" if won else "does not win"
                 parts.append(f"vs {b} recall {rec - brec:+.3f}, HV {hv - bhv:+.4f} "
                              f"({verdict})")
             lines.append(f"- {label} @{c}: recall {rec:.3f}, HV {hv:.4f}; " + "; ".join(parts))

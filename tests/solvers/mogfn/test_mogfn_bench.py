@@ -25,8 +25,9 @@ def test_bench_smoke_produces_full_table() -> None:
     assert len(tables) == 2
     for rows in tables:
         labels = [r.split("|")[1].strip() for r in rows]
-        assert labels[:2] == ["random", "NSGA-II (pop 64)"]
-        assert len(labels) == 7 and any(lb.startswith("OP-GFN") for lb in labels)
+        assert labels[:4] == ["random", "NSGA-II (pop 64)", "NSGA-II (pop 16)",
+                              "NSGA-II (pop 8)"]
+        assert len(labels) == 9 and any(lb.startswith("OP-GFN") for lb in labels)
         for r in rows:
             cells = [c.strip() for c in r.split("|")[2:-1]]
             assert all(re.match(r"^[-\d.]", c) or c.startswith("—") for c in cells), r
