@@ -8,12 +8,16 @@ closed form: ``1.21 - 1/3`` and ``1.21 - 2/3``). RE problems have none: their re
 the non-dominated union of a long NSGA-II run (population 100, 20,000 evaluations, seed 0)
 and every point any method found, so LHD there is relative to the best known front.
 
-Runs append one JSON line each to a results file (default ``outputs/bench/psl.jsonl``;
-``--results`` per worker so that parallel pieces never share a file), so the grid can run
-in pieces; ``--report`` reads every ``psl*.jsonl`` next to ``--results``::
+Runs append one JSON line each to a results file (default
+``docs/bench_results/psl/psl.jsonl``, committed, so the table can be rebuilt and later
+sessions add seeds to it; ``--results`` per worker so that parallel pieces never share a
+file). Cells already in any ``psl*.jsonl`` beside it are skipped, so the grid runs in
+pieces; ``--report`` reads them all::
 
-    .venv/bin/python -m tools.bench.psl --problems zdt1 --results outputs/bench/psl_zdt1.jsonl
-    .venv/bin/python -m tools.bench.psl --problems re21 --results outputs/bench/psl_re21.jsonl
+    .venv/bin/python -m tools.bench.psl --methods psl svh-psl \
+        --results docs/bench_results/psl/psl_gp.jsonl
+    .venv/bin/python -m tools.bench.psl --methods qnehvi qparego nsga2 random \
+        --results docs/bench_results/psl/psl_base.jsonl
     .venv/bin/python -m tools.bench.psl --report      # table + plot into docs/
     .venv/bin/python -m tools.bench.psl --smoke       # minutes; prints, writes nothing
 """
@@ -32,7 +36,7 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
-RESULTS = ROOT / "outputs" / "bench" / "psl.jsonl"  # git-ignored raw results
+RESULTS = ROOT / "docs" / "bench_results" / "psl" / "psl.jsonl"  # raw results, committed
 PLOT = ROOT / "docs" / "img" / "psl_lhd.png"
 METHODS = ("psl", "svh-psl", "qnehvi", "qparego", "nsga2", "random")
 PROBLEMS: dict[str, dict[str, Any]] = {
@@ -246,8 +250,9 @@ def main(argv: list[str] | None = None) -> None:
 
         records = load(args.results)
         command = ("`.venv/bin/python -m tools.bench.psl` (every problem, method and seed "
-                   "0-4; it skips cells already in `outputs/bench/psl*.jsonl`, so it runs in "
-                   "parts: here one worker per method group, `--methods psl svh-psl` and "
+                   "0-4; it skips cells already in `docs/bench_results/psl/psl*.jsonl`, so "
+                   "it runs in parts: here one worker per method group, "
+                   "`--methods psl svh-psl` and "
                    "`--methods qnehvi qparego nsga2 random`, each with its own `--results` "
                    "file, stopped when the time was up)")
         write_section("psl", report(records, command))
