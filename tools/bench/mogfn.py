@@ -59,12 +59,14 @@ def _archive_metrics(problem: Problem, X: np.ndarray, F: np.ndarray) -> tuple[fl
 def run_gfn(problem: Problem, name: str, cfg: dict[str, Any], budget: int, seed: int) -> Run:
     """Train a registered GFlowNet solver; return its archive, model and wall time."""
     ctx = RunContext(problem, Budget(evaluations=budget), seed=seed)
+    solver = get_solver(name)(cfg)
     t0 = time.perf_counter()
-    result = get_solver(name)(cfg).solve(problem, ctx)
+    result = solver.solve(problem, ctx)
     wall = time.perf_counter() - t0
     model = result.model
-    n_traj = (result.info["train_steps"] * cfg.get("batch_size", 128)
-              if cfg.get("reuse_evaluations") else ctx.archive.n_evals)
+    sc = solver.config  # with reuse, trajectories outnumber the (distinct) evaluations
+    n_traj = (result.info["train_steps"] * sc.batch_size if sc.reuse_evaluations
+              else ctx.archive.n_evals)
     return {"parts": [(ctx.archive.X, ctx.archive.F)], "wall": wall, "n": n_traj,
             "sample": lambda w, n: model.sample(np.repeat(w, n, 0), len(w) * n, seed=seed),
             "l1": lambda prefs: exact_l1(problem, model, prefs,
@@ -296,7 +298,7 @@ def main(argv: list[str] | None = None) -> str:
     checkpoints = sorted({max(budget // 4, 1), budget // 2, budget})
     body = [f"### Small budget: {budget} evaluations\n",
             run_regime(problem, budget, checkpoints, seeds, args.smoke)]
-    distinct = min(args.distinct_budget, 64 if args.smoke else args.distinct_budget)
+    distinct = min(args.distinct_budget, 64) if args.smoke else args.distinct_budget
     if distinct:
         body += [f"\n### Distinct-cell budget: {distinct} evaluations (every method evaluates "
                  "each cell once; a repeated cell is answered from memory and costs nothing: "
