@@ -63,6 +63,37 @@ class SetNetwork(nn.Module):
         return torch.sigmoid(self.fc3(h)).to(torch.float64)
 
 
+def backprop_signals(net: SetNetwork, pref: torch.Tensor, vec: torch.Tensor
+                     ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Per-sample gradients of ``x_k . v_k`` (``x_k = h_theta(lambda_k)``), in factored form.
+
+    For each linear layer, back-propagation of sample `k` gives the signal ``d_k`` at the
+    layer's output and its input ``a_k``; the sample's gradient is ``d_k a_k^T`` for the
+    weight and ``d_k`` for the bias. Returning the factors lets callers form sums over
+    samples (``sum_k c_k d_k a_k^T = (c * d)^T a``) without materializing `k` weight-sized
+    gradients. ReLU's derivative is 0 at 0, as torch's.
+
+    Args:
+        net: the network.
+        pref: `k x m` preferences.
+        vec: `k x n` vectors, one per sample.
+
+    Returns:
+        Layer name (``fc1``, ``fc2``, ``fc3``) -> ``(d, a)``: `k x out` and `k x in`.
+    """
+    with torch.no_grad():
+        a0 = pref.to(torch.float32)
+        z1 = net.fc1(a0)
+        a1 = torch.relu(z1)
+        z2 = net.fc2(a1)
+        a2 = torch.relu(z2)
+        s = torch.sigmoid(net.fc3(a2))
+        d3 = vec.to(torch.float32) * s * (1.0 - s)
+        d2 = (d3 @ net.fc3.weight) * (z2 > 0)
+        d1 = (d2 @ net.fc2.weight) * (z1 > 0)
+    return {"fc1": (d1, a0), "fc2": (d2, a1), "fc3": (d3, a2)}
+
+
 def as_preferences(data: Any, n_obj: int) -> np.ndarray:
     """Coerce user preferences (DataFrame, array, list; `k x m`) to rows on the simplex.
 

@@ -34,13 +34,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from torch.func import functional_call, grad, vmap
 
 from moalign.indicators import hypervolume
 from moalign.scalarize import simplex_grid
 from moalign.solvers.base import Result, Solver, register_solver
 from moalign.solvers.psl._loop import RoundData, run_rounds, sample_preferences
-from moalign.solvers.psl._model import PREF_SHIFT, SetNetwork
+from moalign.solvers.psl._model import PREF_SHIFT, SetNetwork, backprop_signals
 
 if TYPE_CHECKING:
     from moalign.core.problem import Problem
@@ -119,41 +118,31 @@ def local_kernel(values: torch.Tensor, active: torch.Tensor) -> torch.Tensor:
     return (onehot[:, None, :] * torch.exp(-sq / h)).sum(-1)
 
 
-def _per_particle_grads(net: SetNetwork, pref: torch.Tensor, u: torch.Tensor
-                        ) -> dict[str, torch.Tensor]:
-    """Gradients ``J_k^T u_k`` of each particle's output w.r.t. every parameter
-    (name -> `n x shape`)."""
-    params = {k: p.detach() for k, p in net.named_parameters()}
-
-    def contract(p: dict[str, torch.Tensor], lam: torch.Tensor, uk: torch.Tensor
-                 ) -> torch.Tensor:
-        return (functional_call(net, p, (lam.unsqueeze(0),)).squeeze(0) * uk).sum()
-
-    out: dict[str, torch.Tensor] = vmap(grad(contract), in_dims=(None, 0, 0))(params, pref, u)
-    return out
-
-
 def stein_step(net: SetNetwork, opt: torch.optim.Optimizer, cfg: SVHPSLConfig,
                data: RoundData, pref: torch.Tensor) -> float:
     """One SVH update (steps 1-3 of the module docstring); returns the mean loss."""
     n = len(pref)
-    x = net(pref)
+    with torch.no_grad():
+        x = net(pref)
+    x.requires_grad_(True)
     v = data.gp.lcb(x, cfg.lcb_coef)
     data.update_ideal(v)
     wt = pref.to(v.dtype) * (v - data.z)
     loss, active = wt.max(dim=1)
-    (u,) = torch.autograd.grad(loss.sum(), x, retain_graph=True)
-    per_particle = _per_particle_grads(net, pref, u)
     kern = local_kernel(v, active)
+    u, w = (torch.autograd.grad(t.sum(), x, retain_graph=True)[0] for t in (loss, kern))
     weights = kern.detach().sum(0).to(torch.float32)  # sum_k K_kl, for particle l
-    names = [k for k, _ in net.named_parameters()]
-    params = [p for _, p in net.named_parameters()]
-    k_grads = torch.autograd.grad(kern.sum(), params)
-    for name, p, kg in zip(names, params, k_grads, strict=True):
-        g = per_particle[name]
-        g = g / (g * g).sum(0, keepdim=True).sqrt().clamp_min(1e-12)
-        drive = torch.tensordot(weights, g, dims=1)
-        p.grad = (drive + cfg.alpha * kg) / n
+    # per-particle d L_k / d theta (rows :n) and d sum_kl K_kl / d theta (rows n:), factored
+    signals = backprop_signals(net, torch.cat([pref, pref]), torch.cat([u, w]))
+    for name, (d_all, a_all) in signals.items():
+        # sum_l weights_l G_lp / ||G_.p||, with G_l = d_l a_l^T for the weight, d_l the bias
+        (d, dr), (a, ar) = d_all.split(n), a_all.split(n)
+        wd = weights[:, None] * d
+        layer = getattr(net, name)
+        w_norm = ((d * d).T @ (a * a)).sqrt().clamp_min(1e-12)
+        b_norm = (d * d).sum(0).sqrt().clamp_min(1e-12)
+        layer.weight.grad = (wd.T @ a / w_norm + cfg.alpha * dr.T @ ar) / n
+        layer.bias.grad = (wd.sum(0) / b_norm + cfg.alpha * dr.sum(0)) / n
     opt.step()
     return float(loss.detach().mean())
 

@@ -1,7 +1,8 @@
 """PSL building blocks against closed forms and oracles: the GP predictor equals BoTorch's
 posterior, the inverse Tchebycheff optimum lies on the preference ray, the greedy batch
-maximizes the hypervolume gain (pymoo as the oracle), the SVH kernel, finite differences
-agree with autograd."""
+maximizes the hypervolume gain (pymoo as the oracle), the SVH kernel and Stein update
+(per-particle gradients from ``torch.func`` as the oracle), finite differences agree with
+autograd."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ import torch
 from moalign.core import Box, Objective, Problem
 from moalign.scalarize import inverse_weighted_tchebycheff, weighted_tchebycheff
 from moalign.solvers.psl._gp import _botorch_model, fit_gp, predictor_from_botorch
-from moalign.solvers.psl._loop import greedy_hv_batch, latin_hypercube
+from moalign.solvers.psl._loop import RoundData, greedy_hv_batch, latin_hypercube
+from moalign.solvers.psl._model import SetNetwork, backprop_signals
 from moalign.solvers.psl.grad import PSLGradConfig, _Objectives, torch_objectives
-from moalign.solvers.psl.svh import local_kernel
+from moalign.solvers.psl.svh import SVHPSLConfig, local_kernel, stein_step
 from moalign.testing import toy_zdt1
 
 
@@ -127,6 +129,62 @@ def test_local_kernel_closed_form() -> None:
                             for k in range(3)])
     assert torch.allclose(K, expected)
     assert torch.allclose(torch.diagonal(K), torch.ones(3, dtype=torch.float64))
+
+
+def _per_sample_grads(net: SetNetwork, pref: torch.Tensor, vec: torch.Tensor
+                      ) -> dict[str, torch.Tensor]:
+    """Oracle: ``d (x_k . v_k) / d theta`` for each `k` by ``torch.func`` (vmap of grad)."""
+    from torch.func import functional_call, grad, vmap
+
+    params = {k: p.detach() for k, p in net.named_parameters()}
+
+    def dot(p: dict[str, torch.Tensor], lam: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        return (functional_call(net, p, (lam.unsqueeze(0),)).squeeze(0) * v).sum()
+
+    out: dict[str, torch.Tensor] = vmap(grad(dot), in_dims=(None, 0, 0))(params, pref, vec)
+    return out
+
+
+def test_backprop_signals_factor_the_per_sample_gradients() -> None:
+    net = SetNetwork(3, 7, hidden=16, generator=torch.Generator().manual_seed(0))
+    g = torch.Generator().manual_seed(1)
+    pref = torch.rand(5, 3, generator=g, dtype=torch.float64)
+    vec = torch.randn(5, 7, generator=g, dtype=torch.float64)
+    oracle = _per_sample_grads(net, pref, vec)
+    for name, (d, a) in backprop_signals(net, pref, vec).items():
+        w = d[:, :, None] * a[:, None, :]
+        assert torch.allclose(w, oracle[f"{name}.weight"], atol=1e-6)
+        assert torch.allclose(d, oracle[f"{name}.bias"], atol=1e-6)
+
+
+def test_stein_step_gradient_equals_the_explicit_per_particle_rule() -> None:
+    X, Y = _data(n=15, d=5)
+    gp = fit_gp(X, Y, seed=0)
+    net = SetNetwork(2, 5, hidden=8, generator=torch.Generator().manual_seed(0))
+    g = torch.Generator().manual_seed(2)
+    pref = torch.rand(6, 2, generator=g, dtype=torch.float64) + 1e-4
+    cfg = SVHPSLConfig(alpha=0.3, lcb_coef=0.1)  # a large alpha so the repulsion shows
+    data = RoundData(gp=gp, z=torch.as_tensor(Y.min(0) - 0.1), y_front=Y, n_var=5,
+                     prng=np.random.default_rng(0), gen=g)
+    # explicit rule (module docstring of svh.py): per-particle gradients, normalized per
+    # parameter across particles, weighted by sum_k K_kl, plus alpha * d sum K / d theta
+    x = net(pref)
+    v = gp.lcb(x, cfg.lcb_coef)
+    loss, active = (pref * (v - data.z)).max(dim=1)
+    kern = local_kernel(v, active)
+    (u,) = torch.autograd.grad(loss.sum(), x, retain_graph=True)
+    per = _per_sample_grads(net, pref, u)
+    k_grads = dict(zip([k for k, _ in net.named_parameters()],
+                       torch.autograd.grad(kern.sum(), list(net.parameters())), strict=True))
+    weights = kern.detach().sum(0).to(torch.float32)
+    expected = {}
+    for name, G in per.items():
+        G = G / (G * G).sum(0, keepdim=True).sqrt().clamp_min(1e-12)
+        expected[name] = (torch.tensordot(weights, G, dims=1) + cfg.alpha * k_grads[name]) / 6
+    stein_step(net, torch.optim.SGD(net.parameters(), lr=0.0), cfg, data, pref)
+    for name, p in net.named_parameters():
+        assert p.grad is not None
+        assert torch.allclose(p.grad, expected[name], rtol=1e-4, atol=1e-6), name
 
 
 def _torch_zdt1(n_var: int = 4) -> Problem:
