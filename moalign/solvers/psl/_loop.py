@@ -3,7 +3,8 @@
 1. Initial design: `n_initial` Latin-hypercube points of the box.
 2. Each round: take every valid evaluation (failed/NaN rows dropped), map `X` to the unit
    cube and standardize the minimization-view objectives (zero mean, unit variance per
-   objective, as the reference's ``StandardTransform``); fit one GP per objective; update
+   objective, as the reference's ``StandardTransform``; ``standardize: false`` keeps the raw
+   values, as the SVH-PSL code does for ZDT); fit one GP per objective; update
    the ideal point ``z <- min(z, min_i y_i - margin)`` (running over rounds, starting at 0,
    as the reference code does); train a fresh :class:`SetNetwork` with the solver's
    training rule; propose candidates from random preferences; pick the batch greedily by
@@ -143,7 +144,7 @@ def run_rounds(problem: Any, ctx: Any, cfg: Any, train: Trainer, propose: Propos
         problem: a problem with a :class:`~moalign.core.space.Box` space.
         ctx: the run context.
         cfg: a config with ``n_initial``, ``batch_size``, ``ideal_margin``, ``ideal``, ``hidden``,
-            ``gp_kernel``.
+            ``gp_kernel``, ``standardize``.
         train: the training rule (``psl`` or ``svh-psl``).
         propose: `(net, data) -> (x_cand, y_cand)` candidate generator.
 
@@ -177,7 +178,8 @@ def _one_round(problem: Any, ctx: Any, cfg: Any, train: Trainer, propose: Propos
                      metrics={"round": float(state["round"] + 1)})
         return {**state, "round": state["round"] + 1}
     t0 = time.perf_counter()
-    Y, y_mean, y_std = _standardize(F)
+    Y, y_mean, y_std = _standardize(F) if cfg.standardize else (F, np.zeros(F.shape[1]),
+                                                                 np.ones(F.shape[1]))
     gp = fit_gp(X, Y, seed, cfg.gp_kernel)
     z = np.minimum(np.asarray(state["z"]), Y.min(axis=0) - cfg.ideal_margin)
     data = RoundData(gp=gp, z=torch.as_tensor(z), y_front=Y[pareto_mask(Y)],

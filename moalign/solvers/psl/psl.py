@@ -60,6 +60,8 @@ class PSLConfig:
         gp_kernel: ``"matern52"`` (the reference code's GP: Matern-5/2 ARD by maximum
             likelihood, lengthscales in ``[0.03, 31.6]``, near-noiseless) or ``"botorch"``
             (BoTorch's ``SingleTaskGP`` defaults, the model qNEHVI uses).
+        standardize: standardize the objectives before fitting the GPs (the PSL-MOBO code);
+            False fits them on the raw minimization-view values (the SVH-PSL code on ZDT).
         ideal: how z moves: ``"observed"`` (running minimum of the observed standardized
             values minus the margin, the MOBO reference code) or ``"predicted"`` (also lowered
             to the LCB values met during training, so z stays below the predicted front).
@@ -77,6 +79,7 @@ class PSLConfig:
     hidden: int = 256
     gp_kernel: str = "matern52"
     ideal: str = "observed"
+    standardize: bool = True
 
     def __post_init__(self) -> None:
         if self.ideal not in ("observed", "predicted"):

@@ -64,6 +64,8 @@ class SVHPSLConfig:
         select_every: evaluate the predicted front for checkpoint selection every this many
             steps (1 = every step, as published).
         gp_kernel: ``"matern52"`` (reference-style GP) or ``"botorch"`` (BoTorch defaults).
+        standardize: standardize the objectives before fitting the GPs (the PSL-MOBO code);
+            False fits them on the raw minimization-view values (the SVH-PSL code on ZDT).
         ideal: ``"predicted"`` (default) or ``"observed"`` (the reference code); see
             :class:`~moalign.solvers.psl.psl.PSLConfig`. With ``"observed"`` z can sit above
             the predicted front in some objective; the multiplying Tchebycheff then ignores
@@ -84,6 +86,7 @@ class SVHPSLConfig:
     select_every: int = 1
     gp_kernel: str = "matern52"
     ideal: str = "predicted"
+    standardize: bool = True
 
     def __post_init__(self) -> None:
         for name in ("n_initial", "batch_size", "n_steps", "n_candidates", "hidden",

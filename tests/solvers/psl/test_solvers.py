@@ -86,6 +86,17 @@ def test_pareto_set_model_predicts_saves_and_loads(tmp_path) -> None:  # type: i
         model([[1.0, 0.0, 0.0]])
 
 
+@pytest.mark.parametrize("solver", ["psl", "svh-psl"])
+def test_standardize_false_fits_the_raw_objectives(solver: str) -> None:
+    problem = toy_zdt1()
+    cfg = {**_TINY, "n_pref_update": 4, "standardize": False}
+    res, _ = run_solver(solver, cfg, problem, Budget(evaluations=8), seed=0)
+    model = res.model
+    assert np.array_equal(model.y_mean, [0.0, 0.0]) and np.array_equal(model.y_std, [1.0, 1.0])
+    n_fit = len(model.gp.train_y)  # the GP of the last round saw the points before its batch
+    assert np.allclose(model.gp.train_y.numpy(), res.archive.F[:n_fit])
+
+
 def test_psl_grad_corners_and_hv_small() -> None:
     """Fast version of the acceptance test: ZDT1 with 5 variables."""
     problem = torch_zdt1(5)
