@@ -1,0 +1,56 @@
+"""What the last round's GP believes along a ZDT Pareto set: one benchmark cell of PSL or
+SVH-PSL, then the GP posterior of every objective at ``x1 = 0, 0.05, ..., 1`` with
+``x2..xn = 0`` (the Pareto set of ZDT1-3) next to the true values, the learned set's ``x1``
+for an even preference sweep and the ``x1`` of the last evaluations::
+
+    .venv/bin/python -m tools.bench.psl_gp_probe --method svh-psl --problem zdt3 --seed 0
+    .venv/bin/python -m tools.bench.psl_gp_probe ... --raw     # standardize: false
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+
+def main(argv: list[str] | None = None) -> None:
+    import torch
+
+    from moalign.solvers import Budget, RunContext, get_solver
+    from tools.bench.psl import make_problem, normalized_hv, solver_config
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--method", choices=["psl", "svh-psl"], default="svh-psl")
+    ap.add_argument("--problem", choices=["zdt1", "zdt2", "zdt3"], default="zdt3")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--raw", action="store_true", help="fit the GP on raw objectives")
+    ap.add_argument("--n-steps", type=int, default=1000, help="training steps per round")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    problem = make_problem(args.problem)
+    n_initial = 20 if args.method == "svh-psl" else 10
+    cfg = solver_config(args.method, n_initial, 5, args.n_steps, False)
+    cfg["standardize"] = not args.raw
+    ctx = RunContext(problem, Budget(evaluations=n_initial + 100), seed=args.seed)
+    model = get_solver(args.method)(cfg).solve(problem, ctx).model
+    print(f"normalized HV {normalized_hv(problem, ctx.archive.F):.4f}")
+    X = np.zeros((21, problem.space.dim))
+    X[:, 0] = np.linspace(0.0, 1.0, 21)
+    with torch.no_grad():
+        mean, std = model.gp.predict(torch.as_tensor(problem.space.to_unit(X)))
+    mean = mean.numpy() * model.y_std + model.y_mean
+    std = std.numpy() * model.y_std
+    true = problem.objectives.to_min(problem.evaluate(X).F)
+    print("x1     true f2   GP mean f2 +- std")
+    for x1, t, mu, sd in zip(X[:, 0], true[:, 1], mean[:, 1], std[:, 1], strict=True):
+        print(f"{x1:.2f}  {t:+.3f}    {mu:+.3f} +- {sd:.3f}")
+    w = np.linspace(0.0, 1.0, 11)
+    sweep = model(np.stack([w, 1.0 - w], axis=1))
+    print("learned x1 for preferences (0, 1) .. (1, 0):", np.round(sweep[:, 0], 2))
+    print("learned mean of x2..xn:", np.round(sweep[:, 1:].mean(axis=1), 3))
+    print("x1 of the last 30 evaluations:", np.round(ctx.archive.X[-30:, 0], 2))
+
+
+if __name__ == "__main__":
+    main()
