@@ -111,7 +111,9 @@ def test_reuse_evaluations_spends_the_budget_on_distinct_cells_only() -> None:
 
 def test_reuse_evaluations_stops_when_nothing_new_is_sampled() -> None:
     problem = get_problem("hypergrid")(height=3)  # 9 cells, budget 50: never reached
-    ctx = RunContext(problem, Budget(evaluations=50), seed=0)
+    # the time budget is a guard: a broken stall stop ends on it (and fails below), not hangs
+    ctx = RunContext(problem, Budget(evaluations=50, seconds=120), seed=0)
     res = MOGFN(**TINY, reuse_evaluations=True, stall_steps=20).solve(problem, ctx)
+    assert not ctx.should_stop(), "stopped by the budget guard, not by the stall rule"
     assert ctx.archive.n_evals == 9
     assert res.info["train_steps"] >= 20
