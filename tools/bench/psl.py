@@ -187,6 +187,8 @@ def report(records: list[dict[str, Any]], command: str, write: bool = True) -> s
         _plot(curves)
     hours = {m: sum(r["wall_s"] for r in records if r["method"] == m) / 3600 for m in METHODS}
     compute = ", ".join(f"{m} {h:.1f}" for m, h in hours.items() if h >= 0.05)
+    bo_min = [r["wall_s"] / 60 for r in records if r["method"] in ("qnehvi", "qparego")]
+    bo_range = f"{min(bo_min):.0f}-{max(bo_min):.0f}" if bo_min else "-"
     body = (
         "## psl: Pareto set learning vs BoTorch and pymoo at equal budgets\n\n"
         f"Runs: {command}; table and plot: `.venv/bin/python -m tools.bench.psl --report`.\n"
@@ -199,7 +201,7 @@ def report(records: list[dict[str, Any]], command: str, write: bool = True) -> s
         "PSL and SVH-PSL with the published 1000 training steps per round; qNEHVI/qParEGO "
         "with 4 restarts, 128 raw samples, 100 L-BFGS iterations (BoTorch tutorial: "
         "10/512/200) to fit the time. `seeds` is the number of seeds a cell has: the BoTorch "
-        "cells (2-36 min per run here) have fewer than the others. Run time of all runs in "
+        f"cells ({bo_range} min per run here) have fewer than the others. Run time of all runs in "
         f"the table: {sum(hours.values()):.1f} CPU-hours ({compute}; NSGA-II and random "
         "search take seconds).\n\n"
         + table + "\n\n![LHD vs evaluations](img/psl_lhd.png)\n"
