@@ -87,9 +87,15 @@ def solver_config(method: str, n_initial: int, batch: int, n_steps: int, smoke: 
     return {"batch_size": batch}
 
 
-def run_one(problem_name: str, method: str, seed: int, *, n_steps: int, smoke: bool
-            ) -> dict[str, Any]:
-    """One run; returns the JSON record (HV after every recorded step)."""
+Cell = tuple[Any, Any, Any, dict[str, Any], int, float]
+
+
+def solve_cell(problem_name: str, method: str, seed: int, *, n_steps: int, smoke: bool,
+               overrides: dict[str, Any] | None = None) -> Cell:
+    """Run one benchmark cell; returns ``(problem, ctx, result, cfg, n_initial, wall_s)``.
+
+    ``overrides`` replaces solver options (e.g. ``{"standardize": False}`` in the GP probe).
+    """
     import torch
 
     from moalign.solvers import Budget, RunContext, get_solver
@@ -98,12 +104,19 @@ def run_one(problem_name: str, method: str, seed: int, *, n_steps: int, smoke: b
     problem = make_problem(problem_name)
     n_initial = 20 if method == "svh-psl" else 10
     rounds, batch = (2, 5) if smoke else (20, 5)
-    budget = n_initial + rounds * batch
-    cfg = solver_config(method, n_initial, batch, n_steps, smoke)
-    ctx = RunContext(problem, Budget(evaluations=budget), seed=seed)
+    cfg = {**solver_config(method, n_initial, batch, n_steps, smoke), **(overrides or {})}
+    ctx = RunContext(problem, Budget(evaluations=n_initial + rounds * batch), seed=seed)
     t0 = time.perf_counter()
-    get_solver(method)(cfg).solve(problem, ctx)
-    wall = time.perf_counter() - t0
+    result = get_solver(method)(cfg).solve(problem, ctx)
+    return problem, ctx, result, cfg, n_initial, time.perf_counter() - t0
+
+
+def run_one(problem_name: str, method: str, seed: int, *, n_steps: int, smoke: bool
+            ) -> dict[str, Any]:
+    """One run; returns the JSON record (HV after every recorded step)."""
+    problem, ctx, _, cfg, n_initial, wall = solve_cell(problem_name, method, seed,
+                                                       n_steps=n_steps, smoke=smoke)
+    budget = ctx.budget.evaluations
     a = ctx.archive
     steps = np.unique(a.step)
     curve = [[int(np.sum(a.step <= s)), normalized_hv(problem, a.F[(a.step <= s) & a.feasible])]

@@ -1,5 +1,5 @@
 """What the last round's GP believes along a ZDT Pareto set: one benchmark cell of PSL or
-SVH-PSL, then the GP posterior of every objective at ``x1 = 0, 0.05, ..., 1`` with
+SVH-PSL, then the GP posterior of ``f2`` at ``x1 = 0, 0.05, ..., 1`` with
 ``x2..xn = 0`` (the Pareto set of ZDT1-3) next to the true values, the learned set's ``x1``
 for an even preference sweep and the ``x1`` of the last evaluations::
 
@@ -17,8 +17,7 @@ import numpy as np
 def main(argv: list[str] | None = None) -> None:
     import torch
 
-    from moalign.solvers import Budget, RunContext, get_solver
-    from tools.bench.psl import make_problem, normalized_hv, solver_config
+    from tools.bench.psl import normalized_hv, solve_cell
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--method", choices=["psl", "svh-psl"], default="svh-psl")
@@ -27,13 +26,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--raw", action="store_true", help="fit the GP on raw objectives")
     ap.add_argument("--n-steps", type=int, default=1000, help="training steps per round")
     args = ap.parse_args(argv)
-    torch.set_num_threads(1)
-    problem = make_problem(args.problem)
-    n_initial = 20 if args.method == "svh-psl" else 10
-    cfg = solver_config(args.method, n_initial, 5, args.n_steps, False)
-    cfg["standardize"] = not args.raw
-    ctx = RunContext(problem, Budget(evaluations=n_initial + 100), seed=args.seed)
-    model = get_solver(args.method)(cfg).solve(problem, ctx).model
+    problem, ctx, result, _, _, _ = solve_cell(
+        args.problem, args.method, args.seed, n_steps=args.n_steps, smoke=False,
+        overrides={"standardize": not args.raw})
+    model = result.model
     print(f"normalized HV {normalized_hv(problem, ctx.archive.F):.4f}")
     X = np.zeros((21, problem.space.dim))
     X[:, 0] = np.linspace(0.0, 1.0, 21)
