@@ -1,7 +1,10 @@
 """What the last round's GP believes along a ZDT Pareto set: one benchmark cell of PSL or
 SVH-PSL, then the GP posterior of ``f2`` at ``x1 = 0, 0.05, ..., 1`` with
-``x2..xn = 0`` (the Pareto set of ZDT1-3) next to the true values, the learned set's ``x1``
-for an even preference sweep and the ``x1`` of the last evaluations::
+``x2..xn = 0`` (the Pareto set of ZDT1-3) next to the true values; for an even preference
+sweep, the ``x1`` the learned set returns and the ``x1`` on the Pareto set that minimizes the
+method's training loss under that GP (PSL: dividing Tchebycheff of the LCB plus the
+augmentation; SVH-PSL: multiplying Tchebycheff of the LCB; the ideal point replayed from
+the archive as the loop computes it), and the ``x1`` of the last evaluations::
 
     .venv/bin/python -m tools.bench.psl_gp_probe --method svh-psl --problem zdt3 --seed 0
     .venv/bin/python -m tools.bench.psl_gp_probe ... --raw     # standardize: false
@@ -44,8 +47,40 @@ def main(argv: list[str] | None = None) -> None:
     w = np.linspace(0.0, 1.0, 11)
     sweep = model(np.stack([w, 1.0 - w], axis=1))
     print("learned x1 for preferences (0, 1) .. (1, 0):", np.round(sweep[:, 0], 2))
+    lcb = (mean - 0.1 * std - model.y_mean) / model.y_std  # back in the GP's space
+    print("loss-minimizing x1 on the Pareto set:     ",
+          np.round(X[loss_argmin(args.method, lcb, w, replayed_ideal(ctx, not args.raw)), 0], 2))
     print("learned mean of x2..xn:", np.round(sweep[:, 1:].mean(axis=1), 3))
     print("x1 of the last 30 evaluations:", np.round(ctx.archive.X[-30:, 0], 2))
+
+
+def replayed_ideal(ctx, standardize: bool) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The loop's last ideal point: ``z <- min(z, min Y - 0.1)`` over the rounds, ``Y`` the
+    (standardized) valid objectives before each round (``ideal: observed``; SVH-PSL's default
+    also lowers z to predictions met in training, which this does not replay)."""
+    from moalign.solvers.psl._loop import _standardize
+
+    a = ctx.archive
+    z = np.zeros(a.F.shape[1])
+    for s in np.unique(a.step)[1:]:
+        keep = (a.step < s) & a.feasible & np.isfinite(a.F).all(axis=1)
+        y = _standardize(a.F[keep])[0] if standardize else a.F[keep]
+        z = np.minimum(z, y.min(axis=0) - 0.1)
+    return z
+
+
+def loss_argmin(method: str, lcb: np.ndarray, w: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Index of the grid point minimizing each preference's training loss."""
+    from moalign.solvers.psl._model import PREF_SHIFT
+    from moalign.solvers.psl.psl import AUGMENT
+
+    pref = np.stack([w, 1.0 - w], axis=1) + PREF_SHIFT
+    d = lcb[None, :, :] - z  # preferences x grid x m
+    if method == "psl":
+        loss = (d / pref[:, None, :]).max(-1) + AUGMENT * lcb.sum(-1)[None, :]
+    else:
+        loss = (d * pref[:, None, :]).max(-1)
+    return loss.argmin(axis=1)
 
 
 if __name__ == "__main__":
