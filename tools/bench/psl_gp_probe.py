@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--raw", action="store_true", help="fit the GP on raw objectives")
     ap.add_argument("--n-steps", type=int, default=1000, help="training steps per round")
+    ap.add_argument("--trace", action="store_true",
+                    help="psl: retrain on the last GP and print x1 after 10 .. n-steps steps")
     args = ap.parse_args(argv)
     problem, ctx, result, _, _, _ = solve_cell(
         args.problem, args.method, args.seed, n_steps=args.n_steps, smoke=False,
@@ -52,6 +54,35 @@ def main(argv: list[str] | None = None) -> None:
           np.round(X[loss_argmin(args.method, lcb, w, replayed_ideal(ctx, not args.raw)), 0], 2))
     print("learned mean of x2..xn:", np.round(sweep[:, 1:].mean(axis=1), 3))
     print("x1 of the last 30 evaluations:", np.round(ctx.archive.X[-30:, 0], 2))
+    if args.trace and args.method == "psl":
+        trace_training(model, replayed_ideal(ctx, not args.raw), problem.space.dim, args.n_steps)
+
+
+def trace_training(model, z: np.ndarray, n_var: int, n_steps: int) -> None:  # type: ignore[no-untyped-def]
+    """PSL's training rule on the last GP, from one fixed seed, stopped after growing step
+    counts (each run is a prefix of the longest, the generators being reset); prints the
+    network's ``x1`` and its pre-sigmoid value for three preferences."""
+    import torch
+
+    from moalign.indicators import pareto_mask
+    from moalign.solvers.psl._loop import RoundData
+    from moalign.solvers.psl._model import PREF_SHIFT
+    from moalign.solvers.psl.psl import PSLConfig, train_psl
+
+    y = model.gp.train_y.numpy()
+    pref = np.array([[0.1, 0.9], [0.5, 0.5], [0.9, 0.1]])
+    print("steps  x1 at lambda1 = 0.1 / 0.5 / 0.9   logit(x1)            mean x2..xn")
+    for k in [s for s in (10, 25, 50, 100, 200, 400, 1000) if s < n_steps] + [n_steps]:
+        data = RoundData(gp=model.gp, z=torch.as_tensor(z), y_front=y[pareto_mask(y)],
+                         n_var=n_var, prng=np.random.default_rng(0),
+                         gen=torch.Generator().manual_seed(0))
+        net, _ = train_psl(PSLConfig(n_steps=k), data)
+        p = torch.as_tensor(pref, dtype=torch.float32) + PREF_SHIFT
+        with torch.no_grad():
+            x = net(p)
+            logit = net.fc3(torch.relu(net.fc2(torch.relu(net.fc1(p)))))[:, 0]
+        print(f"{k:5d}  {np.round(x[:, 0].numpy(), 3)}   {np.round(logit.numpy(), 1)}"
+              f"   {np.round(x[:, 1:].mean(dim=1).numpy(), 3)}")
 
 
 def replayed_ideal(ctx, standardize: bool) -> np.ndarray:  # type: ignore[no-untyped-def]
