@@ -14,7 +14,7 @@ import torch
 
 from moalign.core import Box, Objective, Problem
 from moalign.scalarize import inverse_weighted_tchebycheff, weighted_tchebycheff
-from moalign.solvers.psl._gp import _botorch_model, fit_gp, predictor_from_botorch
+from moalign.solvers.psl._gp import _botorch_model, correlation, fit_gp, predictor_from_botorch
 from moalign.solvers.psl._loop import RoundData, greedy_hv_batch, latin_hypercube
 from moalign.solvers.psl._model import SetNetwork, backprop_signals
 from moalign.solvers.psl.grad import PSLGradConfig, _Objectives, torch_objectives
@@ -46,6 +46,24 @@ def test_closed_form_gp_equals_botorch_posterior(kernel: str) -> None:
     mean, std = pred.predict(xt)
     assert torch.allclose(mean, post.mean.detach(), atol=1e-6)
     assert torch.allclose(std, post.variance.detach().sqrt(), atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["matern52", "rbf"])
+def test_correlation_equals_the_pairwise_formula(kind: str) -> None:
+    from scipy.spatial.distance import cdist
+
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.random((7, 5)), rng.random((6, 5))
+    x2[:2] = x1[:2]  # coincident points correlate exactly 1
+    ls = np.array([[0.3, 1.0, 2.0, 0.05, 31.6], [1.0, 1.0, 1.0, 1.0, 1.0]])
+    got = correlation(torch.tensor(x1), torch.tensor(x2).expand(2, 6, 5),
+                      torch.tensor(ls).reshape(2, 1, 5), kind).numpy()
+    for j in range(2):
+        d = cdist(x1 / ls[j], x2 / ls[j])
+        want = ((1 + math.sqrt(5) * d + 5 / 3 * d**2) * np.exp(-math.sqrt(5) * d)
+                if kind == "matern52" else np.exp(-0.5 * d**2))
+        np.testing.assert_allclose(got[j], want, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got[:, [0, 1], [0, 1]], 1.0, atol=1e-12)
 
 
 def test_gp_interpolates_and_fit_is_deterministic() -> None:
