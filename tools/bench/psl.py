@@ -202,19 +202,26 @@ def report(records: list[dict[str, Any]], command: str, write: bool = True) -> s
     compute = ", ".join(f"{m} {h:.1f}" for m, h in hours.items() if h >= 0.05)
     bo_min = [r["wall_s"] / 60 for r in records if r["method"] in ("qnehvi", "qparego")]
     bo_range = f"{min(bo_min):.0f}-{max(bo_min):.0f}" if bo_min else "-"
+    counts: dict[tuple[str, str], int] = {}
+    for r in records:
+        counts[(r["problem"], r["method"])] = counts.get((r["problem"], r["method"]), 0) + 1
+    most = max(counts.values(), default=0)
+    short = ", ".join(f"{p} {m} {counts[(p, m)]}" for p in PROBLEMS for m in METHODS
+                      if 0 < counts.get((p, m), most) < most) or "none"
     body = (
         "## psl: Pareto set learning vs BoTorch and pymoo at equal budgets\n\n"
         f"Runs: {command}; table and plot: `.venv/bin/python -m tools.bench.psl --report`.\n"
-        f"Machine: 2-core CPU ({platform.processor() or platform.machine()}), two workers "
-        "at once, torch 1 thread (wall times include that sharing). "
+        f"Machine: 2-core CPU ({platform.processor() or platform.machine()}), two to four "
+        "runs at once, torch 1 thread each (wall times include that sharing). "
         f"Date: {datetime.date.today().isoformat()}.\n\n"
         "LHD = log10(HV(reference front) - HV(found)), normalized objectives "
         "(ideal/nadir), reference point 1.1; lower is better. Budgets: PSL, qNEHVI, qParEGO, "
         "NSGA-II, random 10 + 20 x 5 = 110; SVH-PSL 20 + 20 x 5 = 120 (published settings). "
         "PSL and SVH-PSL with the published 1000 training steps per round; qNEHVI/qParEGO "
         "with 4 restarts, 128 raw samples, 100 L-BFGS iterations (BoTorch tutorial: "
-        "10/512/200) to fit the time. `seeds` is the number of seeds a cell has: the BoTorch "
-        f"cells ({bo_range} min per run here) have fewer than the others. Run time of all runs in "
+        "10/512/200) to fit the time. `seeds` is the number of seeds a cell has; BoTorch "
+        f"runs take {bo_range} min each here, and the cells with fewer than {most} seeds are: "
+        f"{short}. Run time of all runs in "
         f"the table: {sum(hours.values()):.1f} CPU-hours ({compute}; NSGA-II and random "
         "search take seconds).\n\n"
         + table + "\n\n![LHD vs evaluations](img/psl_lhd.png)\n"
