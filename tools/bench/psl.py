@@ -277,10 +277,9 @@ def main(argv: list[str] | None = None) -> None:
         records = load(args.results)
         command = ("`.venv/bin/python -m tools.bench.psl` (every problem, method and seed "
                    "0-4; it skips cells already in `docs/bench_results/psl/psl*.jsonl`, so "
-                   "it runs in parts: here one worker per method group, "
-                   "`--methods psl svh-psl` and "
-                   "`--methods qnehvi qparego nsga2 random`, each with its own `--results` "
-                   "file, stopped when the time was up)")
+                   "it runs in parts: here workers per method or method group, e.g. "
+                   "`--methods psl svh-psl` or `--methods qnehvi --problems zdt1 --seeds 2 3 4`, "
+                   "each with its own `--results` file, stopped when the time was up)")
         write_section("psl", report(records, command))
         return
     args.results.parent.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,8 @@ SVH-PSL, then the GP posterior of ``f2`` at ``x1 = 0, 0.05, ..., 1`` with
 sweep, the ``x1`` the learned set returns and the ``x1`` on the Pareto set that minimizes the
 method's training loss under that GP (PSL: dividing Tchebycheff of the LCB plus the
 augmentation; SVH-PSL: multiplying Tchebycheff of the LCB; the ideal point replayed from
-the archive as the loop computes it), and the ``x1`` of the last evaluations::
+the archive as the loop computes it), and the ``x1`` of the last evaluations. On DTLZ2 it
+prints the distance term ``g`` instead (:func:`dtlz2_distance`)::
 
     .venv/bin/python -m tools.bench.psl_gp_probe --method svh-psl --problem zdt3 --seed 0
     .venv/bin/python -m tools.bench.psl_gp_probe ... --raw     # standardize: false
@@ -24,18 +25,23 @@ def main(argv: list[str] | None = None) -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--method", choices=["psl", "svh-psl"], default="svh-psl")
-    ap.add_argument("--problem", choices=["zdt1", "zdt2", "zdt3"], default="zdt3")
+    ap.add_argument("--problem", choices=["zdt1", "zdt2", "zdt3", "dtlz2"], default="zdt3")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--raw", action="store_true", help="fit the GP on raw objectives")
     ap.add_argument("--n-steps", type=int, default=1000, help="training steps per round")
     ap.add_argument("--trace", action="store_true",
-                    help="psl: retrain on the last GP and print x1 after 10 .. n-steps steps")
+                    help="psl: retrain on the last GP; x1 (ZDT) or g (DTLZ2) as steps grow")
     args = ap.parse_args(argv)
     problem, ctx, result, _, _, _ = solve_cell(
         args.problem, args.method, args.seed, n_steps=args.n_steps, smoke=False,
         overrides={"standardize": not args.raw})
     model = result.model
     print(f"normalized HV {normalized_hv(problem, ctx.archive.F):.4f}")
+    if args.problem == "dtlz2":
+        dtlz2_distance(problem, model, ctx.archive.F)
+        if args.trace and args.method == "psl":
+            trace_dtlz2(problem, model, replayed_ideal(ctx, not args.raw), args.n_steps)
+        return
     X = np.zeros((21, problem.space.dim))
     X[:, 0] = np.linspace(0.0, 1.0, 21)
     with torch.no_grad():
@@ -55,34 +61,83 @@ def main(argv: list[str] | None = None) -> None:
     print("learned mean of x2..xn:", np.round(sweep[:, 1:].mean(axis=1), 3))
     print("x1 of the last 30 evaluations:", np.round(ctx.archive.X[-30:, 0], 2))
     if args.trace and args.method == "psl":
-        trace_training(model, replayed_ideal(ctx, not args.raw), problem.space.dim, args.n_steps)
+        trace_zdt(model, replayed_ideal(ctx, not args.raw), problem.space.dim, args.n_steps)
 
 
-def trace_training(model, z: np.ndarray, n_var: int, n_steps: int) -> None:  # type: ignore[no-untyped-def]
+def retrained(model, z: np.ndarray, n_var: int, n_steps: int):  # type: ignore[no-untyped-def]
     """PSL's training rule on the last GP, from one fixed seed, stopped after growing step
-    counts (each run is a prefix of the longest, the generators being reset); prints the
-    network's ``x1`` and its pre-sigmoid value for three preferences."""
+    counts; yields ``(steps, network)`` (each run is a prefix of the longest, the generators
+    being reset)."""
     import torch
 
     from moalign.indicators import pareto_mask
     from moalign.solvers.psl._loop import RoundData
-    from moalign.solvers.psl._model import PREF_SHIFT
     from moalign.solvers.psl.psl import PSLConfig, train_psl
 
     y = model.gp.train_y.numpy()
-    pref = np.array([[0.1, 0.9], [0.5, 0.5], [0.9, 0.1]])
-    print("steps  x1 at lambda1 = 0.1 / 0.5 / 0.9   logit(x1)            mean x2..xn")
     for k in [s for s in (10, 25, 50, 100, 200, 400, 1000) if s < n_steps] + [n_steps]:
         data = RoundData(gp=model.gp, z=torch.as_tensor(z), y_front=y[pareto_mask(y)],
                          n_var=n_var, prng=np.random.default_rng(0),
                          gen=torch.Generator().manual_seed(0))
-        net, _ = train_psl(PSLConfig(n_steps=k), data)
-        p = torch.as_tensor(pref, dtype=torch.float32) + PREF_SHIFT
+        yield k, train_psl(PSLConfig(n_steps=k), data)[0]
+
+
+def trace_zdt(model, z: np.ndarray, n_var: int, n_steps: int) -> None:  # type: ignore[no-untyped-def]
+    """The retrained network's ``x1`` and its pre-sigmoid value for three preferences."""
+    import torch
+
+    from moalign.solvers.psl._model import PREF_SHIFT
+
+    p = torch.as_tensor([[0.1, 0.9], [0.5, 0.5], [0.9, 0.1]], dtype=torch.float32) + PREF_SHIFT
+    print("steps  x1 at lambda1 = 0.1 / 0.5 / 0.9   logit(x1)            mean x2..xn")
+    for k, net in retrained(model, z, n_var, n_steps):
         with torch.no_grad():
             x = net(p)
             logit = net.fc3(torch.relu(net.fc2(torch.relu(net.fc1(p)))))[:, 0]
         print(f"{k:5d}  {np.round(x[:, 0].numpy(), 3)}   {np.round(logit.numpy(), 1)}"
               f"   {np.round(x[:, 1:].mean(dim=1).numpy(), 3)}")
+
+
+DTLZ2_PREFS = np.array([[1, 1, 1], [4, 1, 1], [1, 4, 1], [1, 1, 4], [2, 2, 1], [1, 2, 2]], float)
+
+
+def distance_terms(problem, model, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """DTLZ2's ``g = |f| - 1`` of designs ``x``: true, and from the GP's posterior mean."""
+    import torch
+
+    true_g = np.linalg.norm(problem.evaluate(x).F, axis=1) - 1.0
+    with torch.no_grad():
+        mean, _ = model.gp.predict(torch.as_tensor(problem.space.to_unit(x)))
+    return true_g, np.linalg.norm(mean.numpy() * model.y_std + model.y_mean, axis=1) - 1.0
+
+
+def trace_dtlz2(problem, model, z: np.ndarray, n_steps: int) -> None:  # type: ignore[no-untyped-def]
+    """Median true and GP-predicted ``g`` of the retrained network's designs."""
+    import torch
+
+    from moalign.solvers.psl._model import PREF_SHIFT
+
+    p = torch.as_tensor(DTLZ2_PREFS / DTLZ2_PREFS.sum(1, keepdims=True)) + PREF_SHIFT
+    print("steps  median true g  median GP g")
+    for k, net in retrained(model, z, problem.space.dim, n_steps):
+        with torch.no_grad():
+            x = problem.space.from_unit(net(p).numpy())
+        true_g, pred_g = distance_terms(problem, model, x)
+        print(f"{k:5d}  {np.median(true_g):.4f}         {np.median(pred_g):+.4f}")
+
+
+def dtlz2_distance(problem, model, F: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+    """DTLZ2: ``|f| = 1 + g``, ``g`` the distance term (0 on the Pareto set, where
+    ``x3..xn = 0.5``). Prints ``g`` of the last evaluations, and for a few preferences the
+    learned set's true ``g``, the ``g`` its last GP predicts (``|mean| - 1``) and
+    ``x3..xn``."""
+    g_eval = np.linalg.norm(F, axis=1) - 1.0
+    print("median g of the last 40 evaluations:", np.round(np.median(g_eval[-40:]), 4))
+    x = model(DTLZ2_PREFS / DTLZ2_PREFS.sum(1, keepdims=True))
+    true_g, pred_g = distance_terms(problem, model, x)
+    print("preference  true g  GP g   x3..xn")
+    for w, t, pg, xi in zip(DTLZ2_PREFS, true_g, pred_g, x, strict=True):
+        print(f"{w.astype(int)}  {t:.4f}  {pg:+.4f}  {np.round(xi[2:], 3)}")
 
 
 def replayed_ideal(ctx, standardize: bool) -> np.ndarray:  # type: ignore[no-untyped-def]
