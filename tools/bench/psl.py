@@ -30,6 +30,7 @@ import json
 import math
 import platform
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -202,9 +203,7 @@ def report(records: list[dict[str, Any]], command: str, write: bool = True) -> s
     compute = ", ".join(f"{m} {h:.1f}" for m, h in hours.items() if h >= 0.05)
     bo_min = [r["wall_s"] / 60 for r in records if r["method"] in ("qnehvi", "qparego")]
     bo_range = f"{min(bo_min):.0f}-{max(bo_min):.0f}" if bo_min else "-"
-    counts: dict[tuple[str, str], int] = {}
-    for r in records:
-        counts[(r["problem"], r["method"])] = counts.get((r["problem"], r["method"]), 0) + 1
+    counts = Counter((r["problem"], r["method"]) for r in records)
     most = max(counts.values(), default=0)
     short = ", ".join(f"{p} {m} {counts[(p, m)]}" for p in PROBLEMS for m in METHODS
                       if 0 < counts.get((p, m), most) < most) or "none"
@@ -221,9 +220,9 @@ def report(records: list[dict[str, Any]], command: str, write: bool = True) -> s
         "with 4 restarts, 128 raw samples, 100 L-BFGS iterations (BoTorch tutorial: "
         "10/512/200) to fit the time. `seeds` is the number of seeds a cell has; BoTorch "
         f"runs take {bo_range} min each here, and the cells with fewer than {most} seeds are: "
-        f"{short}. Run time of all runs in "
-        f"the table: {sum(hours.values()):.1f} CPU-hours ({compute}; NSGA-II and random "
-        "search take seconds).\n\n"
+        f"{short}. Summed wall time of all runs in the table: {sum(hours.values()):.1f} hours "
+        f"({compute}; NSGA-II and random search take seconds); with runs sharing the cores "
+        "their CPU time is at most that.\n\n"
         + table + "\n\n![LHD vs evaluations](img/psl_lhd.png)\n"
     )
     return body
