@@ -20,14 +20,19 @@ pieces; ``--report`` reads them all::
         --results docs/bench_results/psl/psl_base.jsonl
     .venv/bin/python -m tools.bench.psl --report      # table + plot into docs/
     .venv/bin/python -m tools.bench.psl --smoke       # minutes; prints, writes nothing
+
+``--plan two-hour --jobs 2`` runs the reduced grid of :data:`PLANS` on two worker
+processes (one record writer), longest cells first within each seed.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import datetime
 import json
 import math
+import multiprocessing
 import platform
 import time
 from collections import Counter
@@ -45,6 +50,10 @@ PROBLEMS: dict[str, dict[str, Any]] = {
     "dtlz2": {"n_var": 6}, "vlmop2": {"n_var": 6}, "re21": {}, "re37": {},
 }  # DTLZ2 and VLMOP2 with n = 6 as in the PSL paper's code (Xi-L/PSL-MOBO)
 CLOSED_FORM_HV = {"zdt1": 1.21 - 1 / 3, "zdt2": 1.21 - 2 / 3}
+PLANS: dict[str, dict[str, int]] = {
+    "full": {},
+    "two-hour": {"svh-psl": 1, "qnehvi": 1, "qparego": 1},
+}  # seeds per method (the first n of --seeds); a method not named takes them all
 
 
 def make_problem(name: str) -> Any:
@@ -263,6 +272,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     ap.add_argument("--n-steps", type=int, default=1000)
     ap.add_argument("--results", type=Path, default=RESULTS)
+    ap.add_argument("--plan", choices=list(PLANS), default="full",
+                    help="seeds per method: full (all) or two-hour (see PLANS)")
+    ap.add_argument("--jobs", type=int, default=1, help="worker processes")
     ap.add_argument("--report", action="store_true", help="write the docs section and plot")
     ap.add_argument("--smoke", action="store_true", help="tiny grid; prints, writes nothing")
     args = ap.parse_args(argv)
@@ -283,17 +295,49 @@ def main(argv: list[str] | None = None) -> None:
         return
     args.results.parent.mkdir(parents=True, exist_ok=True)
     done = {(r["problem"], r["method"], r["seed"]) for r in load(args.results)}
-    for seed in args.seeds:
-        for pname in args.problems:
-            for method in args.methods:
-                if (pname, method, seed) in done:  # a part that ran before
-                    continue
-                rec = run_one(pname, method, seed, n_steps=args.n_steps, smoke=False)
-                with open(args.results, "a") as fh:
-                    fh.write(json.dumps(rec) + "\n")
-                print(f"{pname} {method} seed {seed}: HV {rec['hv']:.4f} "
-                      f"({rec['wall_s']:.0f} s)", flush=True)
+    cells = planned_cells(args.problems, args.methods, args.seeds, PLANS[args.plan], done,
+                          cell_costs(load(RESULTS)))
+    t0 = time.perf_counter()
+    for rec in run_cells(cells, args.n_steps, args.jobs):
+        with open(args.results, "a") as fh:
+            fh.write(json.dumps(rec) + "\n")
+        print(f"{rec['problem']} {rec['method']} seed {rec['seed']}: HV {rec['hv']:.4f} "
+              f"({rec['wall_s']:.0f} s)", flush=True)
+    print(f"{len(cells)} runs in {(time.perf_counter() - t0) / 60:.1f} min wall "
+          f"({args.jobs} job(s))")
 
+
+def cell_costs(records: list[dict[str, Any]]) -> dict[tuple[str, str], float]:
+    """Median wall seconds per (problem, method) in ``records``."""
+    walls: dict[tuple[str, str], list[float]] = {}
+    for r in records:
+        walls.setdefault((r["problem"], r["method"]), []).append(r["wall_s"])
+    return {k: float(np.median(v)) for k, v in walls.items()}
+
+
+def planned_cells(problems: list[str], methods: list[str], seeds: list[int],
+                  plan: dict[str, int], done: set[tuple[str, str, int]],
+                  costs: dict[tuple[str, str], float]) -> list[tuple[str, str, int]]:
+    """The cells still to run, seed by seed, the costliest first within a seed (so that
+    parallel workers finish close together and a stopped run has whole seeds)."""
+    cells = [(p, m, s) for s in seeds for p in problems for m in methods
+             if s in seeds[:plan.get(m, len(seeds))] and (p, m, s) not in done]
+    return sorted(cells, key=lambda c: (seeds.index(c[2]), -costs.get(c[:2], 0.0)))
+
+
+def run_cells(cells: list[tuple[str, str, int]], n_steps: int, jobs: int):  # type: ignore[no-untyped-def]
+    """Yield each cell's record as it finishes; ``jobs > 1`` runs them in worker
+    processes (torch 1 thread each)."""
+    if jobs == 1:
+        for p, m, s in cells:
+            yield run_one(p, m, s, n_steps=n_steps, smoke=False)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+        futures = [pool.submit(run_one, p, m, s, n_steps=n_steps, smoke=False)
+                   for p, m, s in cells]
+        for fut in concurrent.futures.as_completed(futures):
+            yield fut.result()
 
 if __name__ == "__main__":
     main()

@@ -50,3 +50,21 @@ def test_smoke_mode_runs(bench: ModuleType, capsys: pytest.CaptureFixture[str]) 
     out = capsys.readouterr().out
     for method in bench.METHODS:
         assert f"| zdt1 | {method} |" in out
+
+
+def test_planned_cells_caps_seeds_per_method_and_runs_costly_cells_first(
+        bench: ModuleType) -> None:
+    plan = bench.PLANS["two-hour"]
+    cells = bench.planned_cells(["zdt1", "re37"], ["psl", "qnehvi"], [0, 1, 2], plan,
+                                done={("zdt1", "psl", 1)},
+                                costs={("re37", "qnehvi"): 3000.0, ("zdt1", "psl"): 200.0})
+    assert cells[:4] == [("re37", "qnehvi", 0), ("zdt1", "psl", 0), ("zdt1", "qnehvi", 0),
+                         ("re37", "psl", 0)]
+    assert cells[4:] == [("re37", "psl", 1), ("zdt1", "psl", 2), ("re37", "psl", 2)]
+
+
+def test_parallel_workers_give_the_same_records(bench: ModuleType) -> None:
+    cells = [("vlmop2", "random", 0), ("vlmop2", "random", 1)]
+    serial = {r["seed"]: r["F"] for r in bench.run_cells(cells, 5, jobs=1)}
+    parallel = {r["seed"]: r["F"] for r in bench.run_cells(cells, 5, jobs=2)}
+    assert parallel == serial and serial[0] != serial[1]
