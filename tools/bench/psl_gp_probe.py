@@ -9,6 +9,8 @@ prints the distance term ``g`` instead (:func:`dtlz2_distance`)::
 
     .venv/bin/python -m tools.bench.psl_gp_probe --method svh-psl --problem zdt3 --seed 0
     .venv/bin/python -m tools.bench.psl_gp_probe ... --raw     # standardize: false
+    .venv/bin/python -m tools.bench.psl_gp_probe --method psl --problem dtlz2 --seed 3 \
+        --selection   # which candidates the greedy batch picks (selection_dtlz2)
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--raw", action="store_true", help="fit the GP on raw objectives")
     ap.add_argument("--n-steps", type=int, default=1000, help="training steps per round")
+    ap.add_argument("--selection", action="store_true",
+                    help="psl on dtlz2: true vs predicted g of the greedy batch's picks")
     ap.add_argument("--trace", action="store_true",
                     help="psl: retrain on the last GP; x1 (ZDT) or g (DTLZ2) as steps grow")
     args = ap.parse_args(argv)
@@ -41,6 +45,9 @@ def main(argv: list[str] | None = None) -> None:
         dtlz2_distance(problem, model, ctx.archive.F)
         if args.trace and args.method == "psl":
             trace_dtlz2(problem, model, replayed_ideal(ctx, not args.raw), args.n_steps)
+        if args.selection and args.method == "psl":
+            selection_dtlz2(problem, model, ctx, replayed_ideal(ctx, not args.raw),
+                            args.n_steps)
         return
     X = np.zeros((21, problem.space.dim))
     X[:, 0] = np.linspace(0.0, 1.0, 21)
@@ -64,22 +71,28 @@ def main(argv: list[str] | None = None) -> None:
         trace_zdt(model, replayed_ideal(ctx, not args.raw), problem.space.dim, args.n_steps)
 
 
-def retrained(model, z: np.ndarray, n_var: int, n_steps: int):  # type: ignore[no-untyped-def]
-    """PSL's training rule on the last GP, from one fixed seed, stopped after growing step
-    counts; yields ``(steps, network)`` (each run is a prefix of the longest, the generators
-    being reset)."""
+def round_data(model, z: np.ndarray, n_var: int):  # type: ignore[no-untyped-def]
+    """The loop's ``RoundData`` for the last GP, with generators seeded 0."""
     import torch
 
     from moalign.indicators import pareto_mask
     from moalign.solvers.psl._loop import RoundData
-    from moalign.solvers.psl.psl import PSLConfig, train_psl
 
     y = model.gp.train_y.numpy()
+    return RoundData(gp=model.gp, z=torch.as_tensor(z), y_front=y[pareto_mask(y)],
+                     n_var=n_var, prng=np.random.default_rng(0),
+                     gen=torch.Generator().manual_seed(0))
+
+
+def retrained(model, z: np.ndarray, n_var: int, n_steps: int):  # type: ignore[no-untyped-def]
+    """PSL's training rule on the last GP, from one fixed seed, stopped after growing step
+    counts; yields ``(steps, network, data)`` (each run is a prefix of the longest, the
+    generators being reset)."""
+    from moalign.solvers.psl.psl import PSLConfig, train_psl
+
     for k in [s for s in (10, 25, 50, 100, 200, 400, 1000) if s < n_steps] + [n_steps]:
-        data = RoundData(gp=model.gp, z=torch.as_tensor(z), y_front=y[pareto_mask(y)],
-                         n_var=n_var, prng=np.random.default_rng(0),
-                         gen=torch.Generator().manual_seed(0))
-        yield k, train_psl(PSLConfig(n_steps=k), data)[0]
+        data = round_data(model, z, n_var)
+        yield k, train_psl(PSLConfig(n_steps=k), data)[0], data
 
 
 def trace_zdt(model, z: np.ndarray, n_var: int, n_steps: int) -> None:  # type: ignore[no-untyped-def]
@@ -90,7 +103,7 @@ def trace_zdt(model, z: np.ndarray, n_var: int, n_steps: int) -> None:  # type: 
 
     p = torch.as_tensor([[0.1, 0.9], [0.5, 0.5], [0.9, 0.1]], dtype=torch.float32) + PREF_SHIFT
     print("steps  x1 at lambda1 = 0.1 / 0.5 / 0.9   logit(x1)            mean x2..xn")
-    for k, net in retrained(model, z, n_var, n_steps):
+    for k, net, _ in retrained(model, z, n_var, n_steps):
         with torch.no_grad():
             x = net(p)
             logit = net.fc3(torch.relu(net.fc2(torch.relu(net.fc1(p)))))[:, 0]
@@ -119,11 +132,55 @@ def trace_dtlz2(problem, model, z: np.ndarray, n_steps: int) -> None:  # type: i
 
     p = torch.as_tensor(DTLZ2_PREFS / DTLZ2_PREFS.sum(1, keepdims=True)) + PREF_SHIFT
     print("steps  median true g  median GP g")
-    for k, net in retrained(model, z, problem.space.dim, n_steps):
+    for k, net, _ in retrained(model, z, problem.space.dim, n_steps):
         with torch.no_grad():
             x = problem.space.from_unit(net(p).numpy())
         true_g, pred_g = distance_terms(problem, model, x)
         print(f"{k:5d}  {np.median(true_g):.4f}         {np.median(pred_g):+.4f}")
+
+
+def selection_dtlz2(problem, model, ctx, z: np.ndarray, n_steps: int, batch: int = 5
+                    ) -> None:  # type: ignore[no-untyped-def]
+    """Which candidates the greedy batch takes on DTLZ2, and how wrong the GP is about them.
+
+    First the run's last batch (proposed from this very GP): its true ``g`` and the ``g`` of
+    the GP's mean. Then the last round's proposal replayed on this GP (PSL's training from
+    seed 0, ``propose_psl``, ``greedy_hv_batch``): true ``g``, GP-mean ``g``, LCB ``g`` (what
+    the selection sees) and the GP's error for every candidate group."""
+    from moalign.indicators import hypervolume
+    from moalign.solvers.psl._loop import greedy_hv_batch
+    from moalign.solvers.psl.psl import PSLConfig, propose_psl
+
+    last = ctx.archive.step == ctx.archive.step.max()
+    true_g, pred_g = distance_terms(problem, model, ctx.archive.X[last])
+    print("run's last batch: true g", np.round(true_g, 3), " GP g", np.round(pred_g, 3))
+    *_, (_, net, data) = retrained(model, z, problem.space.dim, n_steps)
+    x_cand, y_cand = propose_psl(PSLConfig(), net, data)
+    chosen = greedy_hv_batch(y_cand, data.y_front, batch, data.prng)
+    true_g, pred_g = distance_terms(problem, model, problem.space.from_unit(x_cand))
+    lcb_g = np.linalg.norm(y_cand * model.y_std + model.y_mean, axis=1) - 1.0
+    front = data.y_front
+    gains = ~np.any(np.all(front[:, None, :] <= y_cand[None, :, :], axis=2), axis=0)
+    half = len(x_cand) // 2
+    groups = {"network (1st half)": np.arange(half), "local step (2nd half)":
+              np.arange(half, len(x_cand)), "not dominated by the front": np.flatnonzero(gains),
+              "picked": np.asarray(chosen)}
+    f = problem.evaluate(problem.space.from_unit(x_cand)).F
+    edge = (f / np.linalg.norm(f, axis=1, keepdims=True)).min(axis=1)  # 0 on the front's rim
+    groups["rim (smallest f_i / |f| < 0.1)"] = np.flatnonzero(edge < 0.1)
+    print("replayed round                count  true g  GP g     LCB g    GP-true  min f_i/|f|")
+    for name, idx in groups.items():
+        print(f"{name:30s} {len(idx):4d}  {np.median(true_g[idx]):.4f}  "
+              f"{np.median(pred_g[idx]):+.4f}  {np.median(lcb_g[idx]):+.4f}  "
+              f"{np.median(pred_g[idx] - true_g[idx]):+.4f}  {np.median(edge[idx]):.3f}")
+    print("picked: true g", np.round(true_g[chosen], 3), " true f", np.round(f[chosen], 2))
+    print("picked: GP gain order; gain of the best rim / off-rim candidate at the first pick:")
+    ref = np.max(np.vstack([front, y_cand]), axis=0)
+    gain = np.array([hypervolume(np.vstack([front, y]), ref) for y in y_cand])
+    for name, idx in (("rim", edge < 0.1), ("off rim", edge >= 0.1)):
+        best = np.flatnonzero(idx)[np.argmax(gain[idx])]
+        print(f"  {name}: HV with it {gain[best]:.4f}, true g {true_g[best]:.3f}, "
+              f"true f {np.round(f[best], 2)}")
 
 
 def dtlz2_distance(problem, model, F: np.ndarray) -> None:  # type: ignore[no-untyped-def]
