@@ -36,6 +36,7 @@ import multiprocessing
 import platform
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -325,7 +326,8 @@ def planned_cells(problems: list[str], methods: list[str], seeds: list[int],
     return sorted(cells, key=lambda c: (seeds.index(c[2]), -costs.get(c[:2], 0.0)))
 
 
-def run_cells(cells: list[tuple[str, str, int]], n_steps: int, jobs: int):  # type: ignore[no-untyped-def]
+def run_cells(cells: list[tuple[str, str, int]], n_steps: int, jobs: int
+              ) -> Iterator[dict[str, Any]]:
     """Yield each cell's record as it finishes; ``jobs > 1`` runs them in worker
     processes (torch 1 thread each)."""
     if jobs == 1:
@@ -338,6 +340,7 @@ def run_cells(cells: list[tuple[str, str, int]], n_steps: int, jobs: int):  # ty
                    for p, m, s in cells]
         for fut in concurrent.futures.as_completed(futures):
             yield fut.result()
+
 
 if __name__ == "__main__":
     main()
