@@ -291,7 +291,12 @@ def main(argv: list[str] | None = None) -> None:
                    "0-4; it skips cells already in `docs/bench_results/psl/psl*.jsonl`, so "
                    "it runs in parts: here workers per method or method group, e.g. "
                    "`--methods psl svh-psl` or `--methods qnehvi --problems zdt1 --seeds 2 3 4`, "
-                   "each with its own `--results` file, stopped when the time was up)")
+                   "each with its own `--results` file, stopped when the time was up). "
+                   "The reduced grid `.venv/bin/python -m tools.bench.psl --plan two-hour "
+                   "--jobs 2` (5 seeds of PSL, NSGA-II and random search, seed 0 of SVH-PSL, "
+                   "qNEHVI and qParEGO: 126 runs) took 104 min wall on this machine; it "
+                   "repeated the table's PSL, NSGA-II, random, qNEHVI and qParEGO records "
+                   "evaluation for evaluation, and its SVH-PSL records are the table's seed 0)")
         write_section("psl", report(records, command))
         return
     args.results.parent.mkdir(parents=True, exist_ok=True)
