@@ -146,7 +146,8 @@ def selection_dtlz2(problem, model, ctx, z: np.ndarray, n_steps: int, batch: int
     First the run's last batch (proposed from this very GP): its true ``g`` and the ``g`` of
     the GP's mean. Then the last round's proposal replayed on this GP (PSL's training from
     seed 0, ``propose_psl``, ``greedy_hv_batch``): true ``g``, GP-mean ``g``, LCB ``g`` (what
-    the selection sees) and the GP's error for every candidate group."""
+    the selection sees), the GP's error and how near the front's rim (an ``f_i`` of 0) the
+    candidates of each group lie; then the picks, and what the first pick weighs."""
     from moalign.indicators import hypervolume
     from moalign.solvers.psl._loop import greedy_hv_batch
     from moalign.solvers.psl.psl import PSLConfig, propose_psl
@@ -174,12 +175,12 @@ def selection_dtlz2(problem, model, ctx, z: np.ndarray, n_steps: int, batch: int
               f"{np.median(pred_g[idx]):+.4f}  {np.median(lcb_g[idx]):+.4f}  "
               f"{np.median(pred_g[idx] - true_g[idx]):+.4f}  {np.median(edge[idx]):.3f}")
     print("picked: true g", np.round(true_g[chosen], 3), " true f", np.round(f[chosen], 2))
-    print("picked: GP gain order; gain of the best rim / off-rim candidate at the first pick:")
+    print("first pick: predicted HV (GP space) of the front plus the best rim / off-rim one:")
     ref = np.max(np.vstack([front, y_cand]), axis=0)
-    gain = np.array([hypervolume(np.vstack([front, y]), ref) for y in y_cand])
+    hv_with = np.array([hypervolume(np.vstack([front, y]), ref) for y in y_cand])
     for name, idx in (("rim", edge < 0.1), ("off rim", edge >= 0.1)):
-        best = np.flatnonzero(idx)[np.argmax(gain[idx])]
-        print(f"  {name}: HV with it {gain[best]:.4f}, true g {true_g[best]:.3f}, "
+        best = np.flatnonzero(idx)[np.argmax(hv_with[idx])]
+        print(f"  {name}: HV with it {hv_with[best]:.4f}, true g {true_g[best]:.3f}, "
               f"true f {np.round(f[best], 2)}")
 
 
