@@ -278,7 +278,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--jobs", type=int, default=1, help="worker processes")
     ap.add_argument("--report", action="store_true", help="write the docs section and plot")
     ap.add_argument("--smoke", action="store_true", help="tiny grid; prints, writes nothing")
+    ap.add_argument("--repeats", type=Path, metavar="FILE",
+                    help="count FILE's records whose evaluations equal the committed ones")
     args = ap.parse_args(argv)
+    if args.repeats:
+        print(repeats(load(RESULTS), [json.loads(x) for x in args.repeats.read_text().splitlines()
+                                      if x.strip()]))
+        return
     if args.smoke:
         recs = [run_one("zdt1", m, 0, n_steps=5, smoke=True) for m in args.methods]
         print(report(recs, "python -m tools.bench.psl --smoke", write=False))
@@ -311,6 +317,16 @@ def main(argv: list[str] | None = None) -> None:
               f"({rec['wall_s']:.0f} s)", flush=True)
     print(f"{len(cells)} runs in {(time.perf_counter() - t0) / 60:.1f} min wall "
           f"({args.jobs} job(s))")
+
+
+def repeats(committed: list[dict[str, Any]], rerun: list[dict[str, Any]]) -> str:
+    """Per method: how many re-run records evaluated exactly what the committed record of the
+    same cell did."""
+    by_cell = {(r["problem"], r["method"], r["seed"]): r["F"] for r in committed}
+    same = Counter(r["method"] for r in rerun
+                   if by_cell.get((r["problem"], r["method"], r["seed"])) == r["F"])
+    total = Counter(r["method"] for r in rerun)
+    return ", ".join(f"{m} {same[m]}/{n} identical" for m, n in total.items())
 
 
 def cell_costs(records: list[dict[str, Any]]) -> dict[tuple[str, str], float]:

@@ -11,6 +11,7 @@ prints the distance term ``g`` instead (:func:`dtlz2_distance`)::
     .venv/bin/python -m tools.bench.psl_gp_probe ... --raw     # standardize: false
     .venv/bin/python -m tools.bench.psl_gp_probe --method psl --problem dtlz2 --seed 3 \
         --selection   # which candidates the greedy batch picks (selection_dtlz2)
+    .venv/bin/python -m tools.bench.psl_gp_probe --corners    # corner_counts, runs nothing
 """
 
 from __future__ import annotations
@@ -35,7 +36,12 @@ def main(argv: list[str] | None = None) -> None:
                     help="psl on dtlz2: true vs predicted g of the greedy batch's picks")
     ap.add_argument("--trace", action="store_true",
                     help="psl: retrain on the last GP; x1 (ZDT) or g (DTLZ2) as steps grow")
+    ap.add_argument("--corners", action="store_true",
+                    help="DTLZ2 corner evaluations in the committed results (runs nothing)")
     args = ap.parse_args(argv)
+    if args.corners:
+        corner_counts()
+        return
     problem, ctx, result, _, _, _ = solve_cell(
         args.problem, args.method, args.seed, n_steps=args.n_steps, smoke=False,
         overrides={"standardize": not args.raw})
@@ -182,6 +188,25 @@ def selection_dtlz2(problem, model, ctx, z: np.ndarray, n_steps: int, batch: int
         best = np.flatnonzero(idx)[np.argmax(hv_with[idx])]
         print(f"  {name}: HV with it {hv_with[best]:.4f}, true g {true_g[best]:.3f}, "
               f"true f {np.round(f[best], 2)}")
+
+
+def corner_counts(last: int = 40) -> None:
+    """From the committed DTLZ2 results, per method and seed: how many of the last
+    evaluations are corners of the front (second-smallest ``f_i / |f|`` below 0.05, two
+    objectives near 0), the median ``g`` of those and of the others."""
+    from tools.bench.psl import RESULTS, load
+
+    print(f"method   seed  corners of the last {last}  median g corners / others")
+    for r in sorted(load(RESULTS), key=lambda r: (r["method"], r["seed"])):
+        if r["problem"] != "dtlz2" or r["method"] not in ("psl", "svh-psl", "qnehvi"):
+            continue
+        F = np.asarray(r["F"])[-last:]
+        norm = np.linalg.norm(F, axis=1)
+        corner = np.sort(F / norm[:, None], axis=1)[:, 1] < 0.05
+        g = norm - 1.0
+        print(f"{r['method']:8s} {r['seed']:4d}  {corner.sum():3d}  "
+              f"{np.median(g[corner]) if corner.any() else np.nan:.3f} / "
+              f"{np.median(g[~corner]):.3f}")
 
 
 def dtlz2_distance(problem, model, F: np.ndarray) -> None:  # type: ignore[no-untyped-def]
