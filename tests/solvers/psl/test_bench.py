@@ -68,3 +68,10 @@ def test_parallel_workers_give_the_same_records(bench: ModuleType) -> None:
     serial = {r["seed"]: r["F"] for r in bench.run_cells(cells, 5, jobs=1)}
     parallel = {r["seed"]: r["F"] for r in bench.run_cells(cells, 5, jobs=2)}
     assert parallel == serial and serial[0] != serial[1]
+
+
+def test_repeats_counts_identical_evaluations_per_method(bench: ModuleType) -> None:
+    rec = {"problem": "zdt1", "method": "psl", "seed": 0, "F": [[0.1, 0.9]]}
+    rerun = [rec, {**rec, "seed": 1, "F": [[0.2, 0.8]]}]
+    committed = [rec, {**rec, "seed": 1, "F": [[0.2, 0.7]]}]
+    assert bench.repeats(committed, rerun) == "psl 1/2 identical"
