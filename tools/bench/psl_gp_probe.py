@@ -12,6 +12,8 @@ prints the distance term ``g`` instead (:func:`dtlz2_distance`)::
     .venv/bin/python -m tools.bench.psl_gp_probe --method psl --problem dtlz2 --seed 3 \
         --selection   # which candidates the greedy batch picks (selection_dtlz2)
     .venv/bin/python -m tools.bench.psl_gp_probe --corners    # corner_counts, runs nothing
+    .venv/bin/python -m tools.bench.psl_gp_probe --problem zdt2 \
+        --score-run X.npy Y.npy --n-initial 20   # a run saved elsewhere (score_run)
 """
 
 from __future__ import annotations
@@ -38,9 +40,15 @@ def main(argv: list[str] | None = None) -> None:
                     help="psl: retrain on the last GP; x1 (ZDT) or g (DTLZ2) as steps grow")
     ap.add_argument("--corners", action="store_true",
                     help="DTLZ2 corner evaluations in the committed results (runs nothing)")
+    ap.add_argument("--score-run", nargs=2, metavar=("X_NPY", "Y_NPY"),
+                    help="score another code's saved ZDT run with the benchmark's metric")
+    ap.add_argument("--n-initial", type=int, default=20, help="with --score-run")
     args = ap.parse_args(argv)
     if args.corners:
         corner_counts()
+        return
+    if args.score_run:
+        score_run(args.problem, *args.score_run, n_initial=args.n_initial)
         return
     problem, ctx, result, _, _, _ = solve_cell(
         args.problem, args.method, args.seed, n_steps=args.n_steps, smoke=False,
@@ -207,6 +215,28 @@ def corner_counts(last: int = 40) -> None:
         print(f"{r['method']:8s} {r['seed']:4d}  {corner.sum():3d}  "
               f"{np.median(g[corner]) if corner.any() else np.nan:.3f} / "
               f"{np.median(g[~corner]):.3f}")
+
+
+def score_run(problem_name: str, x_path: str, y_path: str, n_initial: int,
+              batch: int = 5) -> None:
+    """A ZDT run saved by another code (evaluated ``X`` and ``Y``, rows in evaluation
+    order; the reference implementations save these ``.npy`` files) scored as the benchmark
+    scores its own runs: normalized HV after the initial design and each batch, and the
+    stuck-coordinate signature: the mean of ``x2..xn`` and how many of them are above
+    0.99, per batch of the last evaluations."""
+    from tools.bench.psl import make_problem, normalized_hv
+
+    problem = make_problem(problem_name)
+    X, Y = np.load(x_path), np.load(y_path)
+    F = problem.objectives.from_min(Y)  # the saved Y is in the minimization view
+    ends = list(range(n_initial, len(X) + 1, batch))
+    print(f"{len(X)} evaluations; normalized HV after n evaluations:")
+    print("  ".join(f"{n}: {normalized_hv(problem, F[:n]):.4f}" for n in ends))
+    print("last batches: mean of x2..xn, coordinates of x2..xn above 0.99 (per point)")
+    for n in ends[-6:]:
+        rest = X[n - batch:n, 1:]
+        print(f"  {n - batch + 1}-{n}: {np.round(rest.mean(axis=1), 3)}  "
+              f"{(rest > 0.99).sum(axis=1)}")
 
 
 def dtlz2_distance(problem, model, F: np.ndarray) -> None:  # type: ignore[no-untyped-def]

@@ -75,3 +75,19 @@ def test_repeats_counts_identical_evaluations_per_method(bench: ModuleType) -> N
     rerun = [rec, {**rec, "seed": 1, "F": [[0.2, 0.8]]}]
     committed = [rec, {**rec, "seed": 1, "F": [[0.2, 0.7]]}]
     assert bench.repeats(committed, rerun) == "psl 1/2 identical"
+
+
+def test_score_run_scores_saved_arrays_with_the_benchmark_metric(
+        bench: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    probe = importlib.import_module("tools.bench.psl_gp_probe")
+    problem = bench.make_problem("zdt1")
+    X = np.zeros((25, 30))
+    X[:, 0] = np.linspace(0.0, 1.0, 25)
+    X[20:, 3] = 1.0  # the last batch has one coordinate stuck at 1
+    Y = problem.evaluate(X).F
+    np.save(tmp_path / "x.npy", X)
+    np.save(tmp_path / "y.npy", Y)
+    probe.score_run("zdt1", str(tmp_path / "x.npy"), str(tmp_path / "y.npy"), n_initial=20)
+    out = capsys.readouterr().out
+    assert f"20: {bench.normalized_hv(problem, Y[:20]):.4f}" in out
+    assert "21-25: [0.034 0.034 0.034 0.034 0.034]  [1 1 1 1 1]" in out
