@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> None:
         corner_counts()
         return
     if args.score_run:
-        score_run(args.problem, *args.score_run, n_initial=args.n_initial)
+        x_npy, y_npy = args.score_run
+        score_run(args.problem, x_npy, y_npy, n_initial=args.n_initial)
         return
     problem, ctx, result, _, _, _ = solve_cell(
         args.problem, args.method, args.seed, n_steps=args.n_steps, smoke=False,
