@@ -9,6 +9,12 @@
    as the reference code does); train a fresh :class:`SetNetwork` with the solver's
    training rule; propose candidates from random preferences; pick the batch greedily by
    hypervolume improvement of the predicted (LCB) front; evaluate it.
+3. The returned set: each round, the new network and the one kept so far are scored by the
+   hypervolume of their sets on an even preference grid as the *new* GP's mean predicts
+   them (one reference point for both: the maximum over the observed front and both
+   predicted sets); the better one is kept (ties: the new one). Proposals always come from
+   the new network, so this choice never changes what is evaluated; it guards the returned
+   model against a last round whose training went astray.
 
 Reference points (the trap of METHODS.md section 2): the greedy batch step measures
 hypervolume in the *standardized GP space*, with the reference point set to the
@@ -24,6 +30,7 @@ run repeats the uninterrupted one exactly.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +41,7 @@ import torch
 
 from moalign.core.space import Box
 from moalign.indicators import hypervolume, pareto_mask
+from moalign.scalarize import simplex_grid
 from moalign.solvers.psl._gp import GPPredictor, fit_gp
 from moalign.solvers.psl._model import PREF_SHIFT, ParetoSetModel, SetNetwork
 
@@ -83,6 +91,25 @@ def latin_hypercube(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
 def sample_preferences(prng: np.random.Generator, k: int, m: int) -> torch.Tensor:
     """`k x m` uniform (Dirichlet(1)) preferences plus the reference code's 1e-4 shift."""
     return torch.as_tensor(prng.dirichlet(np.ones(m), size=k)) + PREF_SHIFT
+
+
+def even_preferences(m: int) -> torch.Tensor:
+    """An even simplex grid of about ``100 m`` preferences (plus the 1e-4 shift)."""
+    parts = 1
+    while math.comb(parts + m, m - 1) <= 100 * m:
+        parts += 1
+    return torch.as_tensor(simplex_grid(m, parts)) + PREF_SHIFT
+
+
+def predicted_set_hv(nets: list[SetNetwork], gp: GPPredictor, y_front: np.ndarray
+                     ) -> list[float]:
+    """Hypervolume of each network's set on :func:`even_preferences`, predicted by the GP's
+    mean, against one reference point: the maximum over ``y_front`` and all predictions."""
+    pref = even_preferences(gp.n_obj)
+    with torch.no_grad():
+        ys = [gp.predict(net(pref))[0].numpy() for net in nets]
+    ref = np.max(np.vstack([y_front, *ys]), axis=0)
+    return [hypervolume(y, ref) for y in ys]
 
 
 def greedy_hv_batch(y_cand: np.ndarray, y_front: np.ndarray, k: int,
@@ -149,7 +176,7 @@ def run_rounds(problem: Any, ctx: Any, cfg: Any, train: Trainer, propose: Propos
         propose: `(net, data) -> (x_cand, y_cand)` candidate generator.
 
     Returns:
-        The last round's Pareto-set model (None if no round ran).
+        The kept Pareto-set model (step 3 of the module docstring; None if no round ran).
     """
     if not isinstance(problem.space, Box):
         raise TypeError(f"{type(problem.space).__name__} space: PSL needs a continuous Box")
@@ -190,22 +217,33 @@ def _one_round(problem: Any, ctx: Any, cfg: Any, train: Trainer, propose: Propos
     t2 = time.perf_counter()
     x_cand, y_cand = propose(net, data)
     idx = greedy_hv_batch(y_cand, data.y_front, k, prng)
+    kept, kept_round = net, state["round"] + 1
+    if state.get("model") is not None:
+        previous = _net_from_state(problem, state["model"]["net"])
+        new_hv, kept_hv = predicted_set_hv([net, previous], gp, data.y_front)
+        if kept_hv > new_hv:
+            kept, kept_round = previous, state.get("model_round", state["round"])
     metrics.update(round=float(state["round"] + 1), gp_fit_s=t1 - t0, train_s=t2 - t1,
-                   select_s=time.perf_counter() - t2)
+                   select_s=time.perf_counter() - t2, model_round=float(kept_round))
     ctx.evaluate(problem.space.from_unit(x_cand[idx]), metrics=metrics)
-    model_state = {"net": {k_: v.clone() for k_, v in net.state_dict().items()},
+    model_state = {"net": {k_: v.clone() for k_, v in kept.state_dict().items()},
                    "gp": gp.state(), "y_mean": y_mean.tolist(), "y_std": y_std.tolist()}
     return {"round": state["round"] + 1, "z": data.z.tolist(), "model": model_state,
-            "torch_rng": gen.get_state()}
+            "model_round": kept_round, "torch_rng": gen.get_state()}
+
+
+def _net_from_state(problem: Any, net_state: dict[str, torch.Tensor]) -> SetNetwork:
+    hidden = int(net_state["fc1.weight"].shape[0])
+    net = SetNetwork(problem.n_obj, problem.space.dim, hidden=hidden)
+    net.load_state_dict(net_state)
+    return net.eval()
 
 
 def _model_from_state(problem: Any, state: dict[str, Any]) -> ParetoSetModel | None:
     ms = state.get("model")
     if ms is None:
         return None
-    hidden = int(ms["net"]["fc1.weight"].shape[0])
-    net = SetNetwork(problem.n_obj, problem.space.dim, hidden=hidden)
-    net.load_state_dict(ms["net"])
+    net = _net_from_state(problem, ms["net"])
     return ParetoSetModel(net, problem.space.lower, problem.space.upper,
                           problem.objectives.names, problem.objectives.maximize,
                           gp=GPPredictor(**ms["gp"]), y_mean=ms["y_mean"], y_std=ms["y_std"])

@@ -148,8 +148,10 @@ def propose_psl(cfg: PSLConfig, net: SetNetwork, data: RoundData
 class PSL(Solver):
     """Pareto set learning with GP surrogates (Lin et al., NeurIPS 2022).
 
-    ``Result.model`` is a :class:`~moalign.solvers.psl._model.ParetoSetModel`: the last
-    round's network and GP (trained before the last batch was evaluated).
+    ``Result.model`` is a :class:`~moalign.solvers.psl._model.ParetoSetModel`: the network
+    kept by step 3 of :mod:`moalign.solvers.psl._loop` (the last round's unless an earlier
+    one's set scores a larger hypervolume under the last GP) with the last round's GP
+    (fitted before the last batch was evaluated).
 
     Example:
         >>> from moalign.testing import toy_zdt1

@@ -36,10 +36,9 @@ import numpy as np
 import torch
 
 from moalign.indicators import hypervolume
-from moalign.scalarize import simplex_grid
 from moalign.solvers.base import Result, Solver, register_solver
-from moalign.solvers.psl._loop import RoundData, run_rounds, sample_preferences
-from moalign.solvers.psl._model import PREF_SHIFT, SetNetwork, backprop_signals
+from moalign.solvers.psl._loop import RoundData, even_preferences, run_rounds, sample_preferences
+from moalign.solvers.psl._model import SetNetwork, backprop_signals
 
 if TYPE_CHECKING:
     from moalign.core.problem import Problem
@@ -150,19 +149,12 @@ def stein_step(net: SetNetwork, opt: torch.optim.Optimizer, cfg: SVHPSLConfig,
     return float(loss.detach().mean())
 
 
-def _test_preferences(m: int) -> torch.Tensor:
-    parts = 1
-    while math.comb(parts + m, m - 1) <= 100 * m:
-        parts += 1
-    return torch.as_tensor(simplex_grid(m, parts)) + PREF_SHIFT
-
-
 def train_svh(cfg: SVHPSLConfig, data: RoundData) -> tuple[SetNetwork, dict[str, float]]:
     """Stein training with best-predicted-hypervolume checkpoint selection."""
     m = data.gp.n_obj
     net = SetNetwork(m, data.n_var, hidden=cfg.hidden, generator=data.gen)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
-    test = _test_preferences(m)
+    test = even_preferences(m)
     best_hv, best_state, loss = -1.0, None, 0.0
     for step in range(cfg.n_steps):
         pref = sample_preferences(data.prng, cfg.n_pref_update, m)
@@ -195,7 +187,7 @@ def propose_svh(cfg: SVHPSLConfig, net: SetNetwork, data: RoundData
 class SVHPSL(Solver):
     """Stein variational hypernetwork PSL (Nguyen et al., AAAI 2025).
 
-    ``Result.model`` is the last round's selected network with its GP.
+    ``Result.model`` is the kept round's selected network with the last GP.
 
     Example:
         >>> from moalign.testing import toy_zdt1

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+import torch
 
 from moalign.core import Box, Objective, Problem
 from moalign.indicators import hypervolume
-from moalign.solvers import Budget
+from moalign.solvers import Budget, RunContext
 from moalign.solvers.psl import ParetoSetModel
+from moalign.solvers.psl._loop import RoundData, run_rounds
+from moalign.solvers.psl._model import SetNetwork
+from moalign.solvers.psl.psl import PSLConfig, propose_psl
 from moalign.testing import SolverSuite, run_solver, toy_zdt1
 
 ZDT1_HV = 1.21 - 1.0 / 3.0  # true front, reference (1.1, 1.1)
@@ -146,3 +152,36 @@ def test_psl_grad_scalarization_injected(name: str) -> None:
     assert hypervolume(res.archive.last_batch(), [1.1, 1.1]) > 0.8 * ZDT1_HV
     with pytest.raises(ValueError, match="unknown scalarization"):
         run_solver("psl-grad", {"scalarization": "nope"}, problem, Budget(steps=1), seed=0)
+
+
+def _net_with_rest_at(value: float) -> SetNetwork:
+    """A set network on 3 variables: x1 follows the preference, x2 and x3 sit at ``value``."""
+    net = SetNetwork(2, 3, hidden=16, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        net.fc3.weight[1:] = 0.0
+        net.fc3.bias[1:] = math.log(value / (1 - value))
+    return net
+
+
+@pytest.mark.parametrize(("order", "kept"), [(("front", "off"), 0), (("off", "front"), 1)])
+def test_the_returned_set_is_the_round_whose_set_the_last_gp_scores_higher(
+        order: tuple[str, str], kept: int) -> None:
+    """Step 3 of the loop: a last round whose network lands off the front (ZDT1's x2, x3 at
+    1) does not replace an earlier network on it; one that lands on it does."""
+    nets = {"front": _net_with_rest_at(1e-3), "off": _net_with_rest_at(1 - 1e-3)}
+    trained = [nets[name] for name in order]
+    cfg = PSLConfig(n_initial=6, batch_size=2, n_candidates=16)
+    logged: list[float] = []
+    problem = toy_zdt1()
+    ctx = RunContext(problem, Budget(evaluations=10), seed=0,
+                     on_record=[lambda _ctx, m: logged.append(m.get("model_round", 0.0))])
+
+    def train(data: RoundData) -> tuple[SetNetwork, dict[str, float]]:
+        return trained.pop(0), {}
+
+    model = run_rounds(problem, ctx, cfg, train, lambda net, data: propose_psl(cfg, net, data))
+    assert model is not None and ctx.archive.n_evals == 10
+    prefs = np.array([[0.9, 0.1], [0.5, 0.5], [0.1, 0.9]])
+    want = nets[order[kept]](torch.as_tensor(prefs) + 1e-4).detach().numpy()
+    assert np.allclose(model(prefs), want)
+    assert logged == [0.0, 1.0, 1.0 + kept]
