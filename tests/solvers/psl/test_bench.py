@@ -9,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -91,3 +92,25 @@ def test_score_run_scores_saved_arrays_with_the_benchmark_metric(
     out = capsys.readouterr().out
     assert f"20: {bench.normalized_hv(problem, Y[:20]):.4f}" in out
     assert "21-25: [0.034 0.034 0.034 0.034 0.034]  [1 1 1 1 1]" in out
+
+
+def test_learned_set_hypervolume_of_the_true_pareto_set(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    """A 'model' that returns ZDT1's Pareto set (x1 = w2, rest 0) scores the front's
+    hypervolume on the grid (closed form minus the staircase gap); one off the front, 0."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    learned_set = importlib.import_module("tools.bench.learned_set")
+    from moalign.testing import toy_zdt1
+
+    problem = toy_zdt1()
+
+    def on_front(prefs: pd.DataFrame, rest: float = 0.0) -> pd.DataFrame:
+        X = np.full((len(prefs), 3), rest)
+        X[:, 0] = prefs["w2"].to_numpy()
+        return pd.DataFrame(X, columns=["x0", "x1", "x2"])
+
+    hv, F = learned_set.set_hypervolume(on_front, problem, parts=999)
+    assert F.shape == (1000, 2) and np.allclose(F[:, 1], 1 - np.sqrt(F[:, 0]))
+    assert hv == pytest.approx(1.21 - 1 / 3, abs=2e-3)
+    off, _ = learned_set.set_hypervolume(lambda p: on_front(p, rest=1.0), problem)
+    assert off == 0.0
