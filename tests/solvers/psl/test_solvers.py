@@ -13,7 +13,7 @@ from moalign.indicators import hypervolume
 from moalign.solvers import Budget, RunContext
 from moalign.solvers.psl import ParetoSetModel
 from moalign.solvers.psl._loop import RoundData, run_rounds
-from moalign.solvers.psl._model import SetNetwork
+from moalign.solvers.psl._model import PREF_SHIFT, SetNetwork
 from moalign.solvers.psl.psl import PSLConfig, propose_psl
 from moalign.testing import SolverSuite, run_solver, toy_zdt1
 
@@ -155,7 +155,7 @@ def test_psl_grad_scalarization_injected(name: str) -> None:
 
 
 def _net_with_rest_at(value: float) -> SetNetwork:
-    """A set network on 3 variables: x1 follows the preference, x2 and x3 sit at ``value``."""
+    """A set network on 3 variables: x1 set by random weights, x2 and x3 at ``value``."""
     net = SetNetwork(2, 3, hidden=16, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         net.fc3.weight[1:] = 0.0
@@ -182,6 +182,6 @@ def test_the_returned_set_is_the_round_whose_set_the_last_gp_scores_higher(
     model = run_rounds(problem, ctx, cfg, train, lambda net, data: propose_psl(cfg, net, data))
     assert model is not None and ctx.archive.n_evals == 10
     prefs = np.array([[0.9, 0.1], [0.5, 0.5], [0.1, 0.9]])
-    want = nets[order[kept]](torch.as_tensor(prefs) + 1e-4).detach().numpy()
+    want = nets[order[kept]](torch.as_tensor(prefs) + PREF_SHIFT).detach().numpy()
     assert np.allclose(model(prefs), want)
     assert logged == [0.0, 1.0, 1.0 + kept]
