@@ -1,7 +1,8 @@
 """``moalign run | tune | validate | list | report`` — a thin layer over the Python API.
 
-A bad recipe prints one line naming the YAML path and the fix, and exits with status 2;
-``--debug`` shows the traceback instead.
+Exit status: 0 done; 2 bad input (one line naming the field and the fix; ``--debug`` shows
+the traceback instead); 3 the run finished but every evaluation failed; 1 internal error;
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
+EXIT_INTERNAL = 1
 EXIT_USAGE = 2
+EXIT_ALL_FAILED = 3
+MAX_MESSAGE = 300  # characters of an error line
 
 
 def _add_recipe_args(p: argparse.ArgumentParser, recipe_required: bool = True) -> None:
@@ -65,19 +69,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         else:
             print(f"error: {_one_line(exc)}", file=sys.stderr)
-        return EXIT_USAGE if _is_user_error(exc) else 1
+        return EXIT_USAGE if _is_user_error(exc) else EXIT_INTERNAL
 
 
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     msg = text[0] if text else type(exc).__name__
+    if len(msg) > MAX_MESSAGE:
+        msg = msg[:MAX_MESSAGE - 3] + "..."
     return msg if _is_user_error(exc) else f"{type(exc).__name__}: {msg} (--debug for details)"
 
 
 def _is_user_error(exc: BaseException) -> bool:
     from moalign.core.config import ConfigError
+    from moalign.core.objective import ObjectiveError
 
-    return isinstance(exc, ConfigError | FileNotFoundError)
+    return isinstance(exc, ConfigError | ObjectiveError | FileNotFoundError)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -100,7 +107,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from moalign.recipes.loader import load_recipe
-    from moalign.recipes.runner import resume_recipe_path, run_recipe
+    from moalign.recipes.runner import RunFinishedError, resume_recipe_path, run_recipe
 
     if args.resume:
         path = args.recipe or resume_recipe_path(args.resume, args.checkpoint_dir)
@@ -109,8 +116,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     else:
         raise _usage("run: give a recipe file, or --resume RUN_ID")
     recipe = load_recipe(path, args.overrides, smoke=args.smoke)
-    result = run_recipe(recipe, resume_run_id=args.resume, progress=not args.no_progress)
+    try:
+        result = run_recipe(recipe, resume_run_id=args.resume, progress=not args.no_progress)
+    except RunFinishedError as done:
+        print(done)
+        return 0
     _print_summary(recipe, result)
+    if "failure" in result.info:
+        print(f"error: {result.info['failure']}; the run is marked FAILED", file=sys.stderr)
+        return EXIT_ALL_FAILED
     return 0
 
 
@@ -120,7 +134,7 @@ def _print_summary(recipe: Any, result: Any) -> None:
           f"({result.archive.n_failed} failed), front of {len(front)} points, "
           f"hypervolume {result.hypervolume:.6g}")
     for key, value in result.info.items():
-        if key not in ("wall_seconds", "tracking_seconds") and _printable(value):
+        if key not in ("wall_seconds", "tracking_seconds", "failure") and _printable(value):
             print(f"  {key}: {value}")
     if result.run_id is None:
         return
@@ -147,10 +161,13 @@ def _printable(v: Any) -> bool:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from moalign.recipes.loader import load_recipe
+    from moalign.recipes.loader import load_recipe, prepare
 
     for path in args.recipes:
         recipe = load_recipe(path, args.overrides, smoke=args.smoke)
+        prepare(recipe)  # builds the problem and the solver, as `run` does before it starts
+        if not args.smoke and any(k.startswith(("problem", "solver")) for k in recipe.smoke):
+            prepare(load_recipe(path, args.overrides, smoke=True))
         if recipe.tune is not None:  # the tune: block too (search-space paths included)
             from moalign.tuning import check_search_space, parse_tune_spec
 

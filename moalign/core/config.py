@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import reprlib
 import types
 import typing
 from collections.abc import Mapping
@@ -13,6 +15,28 @@ T = TypeVar("T")
 
 class ConfigError(ValueError):
     """A configuration value is invalid; the message names its path and the fix."""
+
+
+def _short_repr() -> reprlib.Repr:
+    r = reprlib.Repr()  # keyword arguments need Python 3.12
+    r.maxlevel, r.maxlist, r.maxtuple, r.maxdict, r.maxset = 2, 4, 4, 4, 4
+    r.maxstring = r.maxother = r.maxlong = 40
+    return r
+
+
+_SHORT = _short_repr()
+
+
+def short_repr(value: Any, limit: int = 60) -> str:
+    """A bounded ``repr`` for error messages: nested and long values are elided, so a
+    message costs the same whatever the size of the bad value.
+
+    Example:
+        >>> short_repr(list(range(100)))
+        '[0, 1, 2, 3, ...]'
+    """
+    text = _SHORT.repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def build_config(cls: type[T], values: Mapping[str, Any] | None, path: str = "config") -> T:
@@ -50,10 +74,19 @@ def build_config(cls: type[T], values: Mapping[str, Any] | None, path: str = "co
         raise ConfigError(f"{join_path(path, missing[0])}: required key is missing")
     try:
         return cls(**kwargs)  # type: ignore[return-value]
-    except ConfigError:
-        raise
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{path or cls.__name__}: {exc}") from exc
+        raise ConfigError(_locate(str(exc), path, cls.__name__, set(fields))) from None
+
+
+def _locate(msg: str, path: str, cls_name: str, fields: set[str]) -> str:
+    """Put the YAML path in front of a ``__post_init__`` message: ``"pop_size must be >= 2"``
+    from ``solver.config`` becomes ``"solver.config.pop_size: must be >= 2"``."""
+    head, _, rest = msg.partition(" ")
+    name = head.rstrip(":").rsplit(".", 1)[-1]
+    if name in fields and rest:
+        return f"{join_path(path, name)}: {rest}"
+    where = path or cls_name
+    return msg if msg.startswith(f"{where}:") else f"{where}: {msg}"
 
 
 def join_path(path: str, key: str) -> str:
@@ -73,24 +106,24 @@ def coerce(value: Any, tp: Any, path: str) -> Any:
                 return coerce(value, arg, path)
             except ConfigError as exc:
                 errors.append(str(exc))
-        raise ConfigError(f"{path}: {value!r} does not match {_name(tp)}")
+        raise ConfigError(f"{path}: {short_repr(value)} does not match {_name(tp)}")
     if tp is type(None):
         if value is None:
             return None
-        raise ConfigError(f"{path}: expected null, got {value!r}")
+        raise ConfigError(f"{path}: expected null, got {short_repr(value)}")
     if origin is Literal:
         if value in get_args(tp):
             return value
-        raise ConfigError(f"{path}: {value!r} is not one of {list(get_args(tp))}")
+        raise ConfigError(f"{path}: {short_repr(value)} is not one of {list(get_args(tp))}")
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
         if isinstance(value, tp):
             return value
         if not isinstance(value, Mapping):
-            raise ConfigError(f"{path}: expected a mapping, got {value!r}")
+            raise ConfigError(f"{path}: expected a mapping, got {short_repr(value)}")
         return build_config(tp, value, path)
     if origin in (tuple, list):
         if not isinstance(value, list | tuple):
-            raise ConfigError(f"{path}: expected a list, got {value!r}")
+            raise ConfigError(f"{path}: expected a list, got {short_repr(value)}")
         args = get_args(tp)
         if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
             items = [coerce(v, args[0], f"{path}[{i}]") for i, v in enumerate(value)]
@@ -105,23 +138,23 @@ def coerce(value: Any, tp: Any, path: str) -> Any:
         return tuple(items) if origin is tuple else items
     if origin in (dict, Mapping) or tp in (dict, Mapping):
         if not isinstance(value, Mapping):
-            raise ConfigError(f"{path}: expected a mapping, got {value!r}")
+            raise ConfigError(f"{path}: expected a mapping, got {short_repr(value)}")
         return dict(value)
     if tp is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{path}: expected a number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+            raise ConfigError(f"{path}: expected a number, got {short_repr(value)}")
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{path}: expected an integer, got {value!r}")
+            raise ConfigError(f"{path}: expected an integer, got {short_repr(value)}")
         return value
     if tp is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"{path}: expected true or false, got {value!r}")
+            raise ConfigError(f"{path}: expected true or false, got {short_repr(value)}")
         return value
     if tp is str:
         if not isinstance(value, str):
-            raise ConfigError(f"{path}: expected a string, got {value!r}")
+            raise ConfigError(f"{path}: expected a string, got {short_repr(value)}")
         return value
     return value
 

@@ -22,6 +22,25 @@ Direction = Literal["minimize", "maximize"]
 _DIRECTIONS = ("minimize", "maximize")
 
 
+class ObjectiveError(ValueError):
+    """An objective returned something that is not one value per point of the batch."""
+
+
+@dataclass
+class FailureLog:
+    """An objective's failed points: how many raised, and the first error, for reports."""
+
+    count: int = 0
+    first_error: str | None = None
+
+    def note(self, exc: Exception) -> None:
+        self.count += 1
+        if self.first_error is None:
+            lines = str(exc).strip().splitlines()
+            text = f"raised {type(exc).__name__}" + (f": {lines[0][:200]}" if lines else "")
+            self.first_error = text
+
+
 @dataclass(frozen=True)
 class Objective:
     """One objective of a problem.
@@ -45,6 +64,7 @@ class Objective:
     direction: Direction = "minimize"
     ref: float | None = None
     bounds: tuple[float, float] | None = None
+    failures: FailureLog = field(default_factory=FailureLog, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -69,14 +89,24 @@ class Objective:
         return self.name
 
     def __call__(self, *args: Any, **kwargs: Any) -> np.ndarray:
-        """Evaluate a batch; returns a float array with NaN where evaluation failed."""
+        """Evaluate a batch; returns a float array with NaN where evaluation failed.
+
+        Raises:
+            ObjectiveError: ``fn`` returned a number of values other than the batch size.
+        """
+        n = _batch_len(args, kwargs)
         try:
-            return _as_float_array(self.fn(*args, **kwargs))
+            values = _as_float_array(self.fn(*args, **kwargs))
         except Exception:
-            n = _batch_len(args, kwargs)
             if n is None:
                 raise
             return self._pointwise(n, args, kwargs)
+        if n is not None and len(values) != n:
+            raise ObjectiveError(
+                f"objective {self.name!r} returned {len(values)} values for a batch of {n} "
+                "points; it must return one value per point"
+            )
+        return values
 
     def _pointwise(self, n: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> np.ndarray:
         """Evaluate one point at a time so that one failing point does not sink the batch."""
@@ -86,7 +116,8 @@ class Objective:
             kw = {k: _take(v, i) for k, v in kwargs.items()}
             try:
                 out[i] = _as_float_array(self.fn(*a, **kw))[0]
-            except Exception:
+            except Exception as exc:
+                self.failures.note(exc)
                 out[i] = np.nan
         return out
 
@@ -220,7 +251,7 @@ class ObjectiveSet:
         n = max(len(c) for c in cols)
         for o, c in zip(self.objectives, cols, strict=True):
             if len(c) != n:
-                raise ValueError(
+                raise ObjectiveError(
                     f"objective {o.name!r} returned {len(c)} values for a batch of {n}"
                 )
         return np.stack(cols, axis=1) if cols else np.empty((0, 0))

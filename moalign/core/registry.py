@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
@@ -17,11 +18,50 @@ class RegistryError(KeyError):
         return str(self.args[0])
 
 
+ALLOWED_IMPORTS_ENV = "MOALIGN_ALLOWED_IMPORTS"
+
+
+class ImportNotAllowedError(ImportError):
+    """A recipe names code outside the allow-list in ``MOALIGN_ALLOWED_IMPORTS``."""
+
+
+def check_import_allowed(target: str) -> None:
+    """Refuse to import ``target`` (a module name or a ``.py`` file path) when the
+    environment variable ``MOALIGN_ALLOWED_IMPORTS`` is set and does not allow it.
+
+    A recipe runs code: ``package.module:function`` and ``file.py:function`` are imported
+    and called. On a shared machine, set ``MOALIGN_ALLOWED_IMPORTS`` to a comma-separated
+    list of module names (``mypkg`` allows ``mypkg`` and ``mypkg.sub``) and folders
+    (``/srv/recipes/`` allows the ``.py`` files below it); moalign's own modules are always
+    allowed. Unset, everything is allowed.
+
+    Raises:
+        ImportNotAllowedError: ``target`` is not allowed.
+    """
+    allowed = os.environ.get(ALLOWED_IMPORTS_ENV, "").strip()
+    if not allowed:
+        return
+    entries = [e.strip() for e in allowed.split(",") if e.strip()]
+    if target.endswith(".py"):
+        path = os.path.realpath(target)
+        folders = [os.path.realpath(e) for e in entries if os.sep in e or e.startswith(".")]
+        ok = any(os.path.commonpath([path, f]) == f for f in folders)
+    else:
+        modules = ["moalign", *entries]
+        ok = any(target == m or target.startswith(m + ".") for m in modules)
+    if not ok:
+        raise ImportNotAllowedError(
+            f"{target}: not allowed by {ALLOWED_IMPORTS_ENV}={allowed!r}; add its module or "
+            "folder there if you trust it")
+
+
 def import_object(spec: str) -> Any:
-    """Import ``"package.module:Name"`` (also ``module:function``)."""
+    """Import ``"package.module:Name"`` (also ``module:function``), subject to
+    :func:`check_import_allowed`."""
     module, _, attr = spec.partition(":")
     if not module or not attr:
         raise ValueError(f"{spec!r}: expected 'package.module:Name'")
+    check_import_allowed(module)
     obj: Any = importlib.import_module(module)
     for part in attr.split("."):
         obj = getattr(obj, part)

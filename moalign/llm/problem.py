@@ -21,7 +21,6 @@ An objective spec is a built-in name (see :data:`moalign.llm.objectives.BUILTINS
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ import numpy as np
 
 from moalign.core.objective import Objective
 from moalign.core.problem import Evaluation, Problem
+from moalign.core.registry import import_object
 from moalign.core.space import Text
 from moalign.llm.objectives import BUILTINS, normalized
 from moalign.problems.registry import load_file_object, register_problem
@@ -130,7 +130,7 @@ def load_callable(spec: str, base_dir: Path | None = None) -> Any:
     if mod.endswith(".py"):
         path = _resolve(mod, base_dir)
         return load_file_object(f"{path}:{attr}")
-    return getattr(importlib.import_module(mod), attr)
+    return import_object(spec)
 
 
 def build_objective(spec: Any, base_dir: Path | None = None) -> Objective:

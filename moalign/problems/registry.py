@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from moalign.core.registry import Registry
+from moalign.core.registry import Registry, check_import_allowed
 
 PROBLEMS: Registry[Callable[..., Any]] = Registry("problem", "moalign.problems")
 register_problem = PROBLEMS.register
@@ -17,7 +17,8 @@ register_problem = PROBLEMS.register
 
 def load_file_object(spec: str, base_dir: str | Path | None = None) -> Any:
     """Load ``path/to/file.py:name`` (path relative to ``base_dir``) without touching
-    ``sys.path``. The module is cached under a name derived from its absolute path."""
+    ``sys.path``. The module is cached under a name derived from its absolute path.
+    The file must be allowed by :func:`~moalign.core.registry.check_import_allowed`."""
     file_part, _, attr = spec.rpartition(":")
     path = Path(file_part)
     if not path.is_absolute() and base_dir is not None:
@@ -25,6 +26,7 @@ def load_file_object(spec: str, base_dir: str | Path | None = None) -> Any:
     path = path.resolve()
     if not path.is_file():
         raise FileNotFoundError(f"{spec!r}: no file {path}")
+    check_import_allowed(str(path))
     mod_name = "moalign_user_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
     module = sys.modules.get(mod_name)
     if module is None:

@@ -18,15 +18,15 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from moalign.core.problem import Problem
 from moalign.core.space import Box
-from moalign.recipes.loader import build_problem, build_solver, dump_recipe
+from moalign.recipes.loader import RecipeError, dump_recipe, prepare
 from moalign.recipes.schema import Recipe
 from moalign.solvers import Budget, Result, RunContext, Solver, get_solver
 from moalign.solvers.context import (
@@ -36,7 +36,7 @@ from moalign.solvers.context import (
     standard_metrics,
 )
 from moalign.tracking.base import NullTracker, Tracker
-from moalign.tracking.mlflow_tracker import DEFAULT_DIR, MLflowTracker
+from moalign.tracking.mlflow_tracker import DEFAULT_DIR, MLflowTracker, default_tracking_uri
 
 DEFAULT_CHECKPOINT_ROOT = f"{DEFAULT_DIR}/checkpoints"
 
@@ -60,12 +60,56 @@ class RunSettings:
     flush_seconds: float = 10.0
 
 
+class RunFinishedError(Exception):
+    """``--resume`` of a run that has already finished: there is nothing to continue."""
+
+
+FINISHED_MARKER = "finished.json"
+
+
+def run_tags(problem: Problem, solver: Solver, settings: RunSettings) -> dict[str, str]:
+    return {"moalign.solver": solver.name, "moalign.problem": problem.name, **settings.tags}
+
+
 def execute(problem: Problem, solver: Solver, budget: Budget, settings: RunSettings) -> Result:
-    """Run ``solver`` on ``problem`` within ``budget``; see the module docstring."""
+    """Run ``solver`` on ``problem`` within ``budget``; see the module docstring.
+
+    Opens the tracker's run unless the caller already did. Any exception, in the solver or
+    in the post-run phase, ends the run as FAILED (KILLED for Ctrl-C) before it propagates;
+    a run whose every evaluation failed ends FAILED with ``result.info["failure"]``.
+    """
     tracker = settings.tracker
-    run_id = tracker.start(settings.run_name, {"moalign.solver": solver.name,
-                                               "moalign.problem": problem.name,
-                                               **settings.tags})
+    if tracker.run_id is None:
+        tracker.start(settings.run_name, run_tags(problem, solver, settings))
+    try:
+        result, status = _solve(problem, solver, budget, settings)
+    except BaseException as exc:
+        if settings.checkpoint_dir is not None:
+            tracker.discard_buffer()  # steps after the last checkpoint are redone on resume
+        _end_quietly(tracker, exc)
+        raise
+    try:
+        archive = result.archive
+        if status == "FINISHED" and archive.n_evals and archive.n_failed == archive.n_evals:
+            status = "FAILED"
+            result.info["failure"] = all_failed_message(problem, archive.n_evals)
+            tracker.set_tag("moalign.failure", result.info["failure"][:500])
+        _log_outputs(result, problem, tracker, settings.plots)
+        tracker.end(status)
+    except BaseException as exc:
+        _end_quietly(tracker, exc)
+        raise
+    if settings.checkpoint_dir is not None and status != "KILLED":
+        marker = {"status": status, "failure": result.info.get("failure")}
+        (settings.checkpoint_dir / FINISHED_MARKER).write_text(json.dumps(marker))
+    return result
+
+
+def _solve(problem: Problem, solver: Solver, budget: Budget, settings: RunSettings
+           ) -> tuple[Result, str]:
+    """Log the run's parameters, run the solver with tracking hooks, flush the metrics.
+    Returns the result and the run's status (FINISHED, or KILLED after a Ctrl-C stop)."""
+    tracker = settings.tracker
     if settings.checkpoint_dir is not None:
         ckpt_dir = settings.checkpoint_dir
         if settings.recipe_yaml is not None:
@@ -104,28 +148,32 @@ def execute(problem: Problem, solver: Solver, budget: Budget, settings: RunSetti
         checkpoint_dir=settings.checkpoint_dir, checkpoint_every=settings.checkpoint_every,
         resume_from=settings.resume_from, on_record=[log_step, *settings.on_record],
         on_checkpoint=on_checkpoint,
-        log_artifact=tracker.log_artifact if run_id else None,
+        log_artifact=tracker.log_artifact if tracker.run_id else None,
     )
     t0 = time.monotonic()
-    status = "FAILED"
-    try:
-        with progress, _stop_on_sigint(ctx):
-            result = solver.solve(problem, ctx)
-        status = "KILLED" if ctx.stop_requested else "FINISHED"
-    finally:
-        if status == "FAILED" and settings.checkpoint_dir is not None:
-            tracker.discard_buffer()  # steps after the last checkpoint are redone on resume
-        if status == "FAILED":
-            tracker.end("FAILED")
-    result.run_id = run_id
+    with progress, _stop_on_sigint(ctx):
+        result = solver.solve(problem, ctx)
+    result.run_id = tracker.run_id
     with timer:
         tracker.flush()
         tracker.wait()
     result.info.setdefault("wall_seconds", time.monotonic() - t0)
     result.info["tracking_seconds"] = timer.total
-    _log_outputs(result, problem, tracker, settings.plots)
-    tracker.end(status)
-    return result
+    return result, "KILLED" if ctx.stop_requested else "FINISHED"
+
+
+def _end_quietly(tracker: Tracker, exc: BaseException) -> None:
+    """End the run after ``exc``; a tracking failure here must not hide ``exc``."""
+    with suppress(Exception):
+        tracker.end("KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
+
+
+def all_failed_message(problem: Problem, n_evals: int) -> str:
+    """Why every evaluation failed, as far as the objectives know."""
+    reasons = [f"objective {o.name!r} {o.failures.first_error}"
+               for o in problem.objectives if o.failures.first_error]
+    why = "; ".join(reasons) or "the objectives returned NaN or None"
+    return f"every evaluation failed ({n_evals} of {n_evals}): {why}"
 
 
 def _run_params(problem: Problem, solver: Solver, budget: Budget, s: RunSettings
@@ -291,30 +339,90 @@ def run_recipe(
     tags: Mapping[str, str] | None = None,
 ) -> Result:
     """Run a validated recipe; with ``resume_run_id``, continue that run from its last
-    checkpoint (or from the start if it was killed before its first checkpoint)."""
+    checkpoint (or from the start if it was killed before its first checkpoint).
+
+    The problem and the solver are built before a run is opened, so a recipe that fails
+    to build leaves no run behind. One process at a time holds a run (a lock in its
+    checkpoint folder).
+
+    Raises:
+        RecipeError: bad recipe, unknown ``resume_run_id``, or a run held by another process.
+        RunFinishedError: ``resume_run_id`` names a run that has already finished.
+    """
+    problem, solver = prepare(recipe)
     tr = recipe.tracking
     main_process = process_rank() == 0
     backend = tr.backend if main_process else "none"  # other ranks: no run, no checkpoints
     tracker = make_tracker(backend, tr.uri, tr.experiment, run_id=resume_run_id,
                            parent_run_id=parent_run_id)
-    run_key = resume_run_id
-    if run_key is None:
-        run_key = tracker.start(recipe.name, {}) if backend != "none" else None
-        run_key = run_key or f"local-{uuid.uuid4().hex[:12]}"
-    ckpt_dir = Path(recipe.checkpoint.dir or DEFAULT_CHECKPOINT_ROOT) / run_key
-    resume_from = None
-    if resume_run_id is not None and (ckpt_dir / "checkpoint.pkl").exists():
-        resume_from = load_checkpoint(ckpt_dir / "checkpoint.pkl")
+    root = Path(recipe.checkpoint.dir or DEFAULT_CHECKPOINT_ROOT)
     settings = RunSettings(
         seed=recipe.seed, run_name=recipe.name, tracker=tracker,
-        checkpoint_dir=ckpt_dir if main_process else None,
-        checkpoint_every=recipe.checkpoint.every, resume_from=resume_from,
-        progress=progress and main_process,
+        checkpoint_every=recipe.checkpoint.every, progress=progress and main_process,
         plots=tr.plots, tags={**tr.tags, **(tags or {})}, recipe_yaml=dump_recipe(recipe),
         on_record=list(on_record),
     )
-    problem = build_problem(recipe)
-    return execute(problem, build_solver(recipe), recipe.budget, settings)
+    with ExitStack() as held:
+        if resume_run_id is not None:
+            ckpt_dir = root / resume_run_id
+            if backend != "none" and tracker.run_status() is None:
+                raise RecipeError(f"--resume {resume_run_id}: no such run in the tracking "
+                                  f"store {tr.uri or default_tracking_uri()}")
+            if main_process:
+                held.enter_context(run_lock(ckpt_dir, resume_run_id))
+            settings.resume_from = _resume_point(ckpt_dir, resume_run_id, tracker)
+        tracker.start(recipe.name, run_tags(problem, solver, settings))
+        run_key = resume_run_id or tracker.run_id or f"local-{uuid.uuid4().hex[:12]}"
+        if main_process:
+            settings.checkpoint_dir = root / run_key
+            if resume_run_id is None:
+                try:
+                    held.enter_context(run_lock(settings.checkpoint_dir, run_key))
+                except BaseException as exc:
+                    _end_quietly(tracker, exc)
+                    raise
+        return execute(problem, solver, recipe.budget, settings)
+    raise AssertionError("unreachable")  # pragma: no cover (mypy: ExitStack may swallow)
+
+
+@contextmanager
+def run_lock(ckpt_dir: Path, run_key: str) -> Iterator[None]:
+    """Hold ``<ckpt_dir>/run.lock`` while a process runs the run; a second process gets a
+    one-line error instead of racing the first on the checkpoint."""
+    from filelock import FileLock, Timeout
+
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(ckpt_dir / "run.lock"), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise RecipeError(f"run {run_key} is held by another moalign process (lock "
+                          f"{ckpt_dir / 'run.lock'}); wait for it to end or stop it") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _resume_point(ckpt_dir: Path, run_key: str, tracker: Tracker) -> Checkpoint | None:
+    """The checkpoint to resume from (None: killed before its first checkpoint).
+
+    Raises:
+        RunFinishedError: the run has already finished.
+    """
+    marker = ckpt_dir / FINISHED_MARKER
+    if marker.exists() or tracker.run_status() == "FINISHED":
+        status = json.loads(marker.read_text())["status"] if marker.exists() else "FINISHED"
+        raise RunFinishedError(f"run {run_key} has already finished ({status}); nothing to "
+                               f"resume. `moalign report {run_key}` shows its results")
+    path = ckpt_dir / "checkpoint.pkl"
+    if not path.exists():
+        return None
+    try:
+        return load_checkpoint(path)
+    except Exception as exc:
+        raise RecipeError(f"--resume {run_key}: cannot read {path} ({type(exc).__name__}: "
+                          f"{exc}); the run cannot be resumed") from None
 
 
 def optimize(
@@ -394,4 +502,5 @@ def resume_recipe_path(run_id: str, checkpoint_root: str | Path | None = None) -
     return path
 
 
-__all__ = ["RunSettings", "execute", "optimize", "resume_recipe_path", "run_recipe"]
+__all__ = ["RunFinishedError", "RunSettings", "execute", "optimize", "resume_recipe_path",
+           "run_recipe"]

@@ -71,3 +71,7 @@ class Recipe:
     smoke: dict[str, Any] = field(default_factory=dict)
     tune: dict[str, Any] | None = None
     base_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed}")

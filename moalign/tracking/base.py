@@ -34,6 +34,7 @@ class Tracker(Protocol):
     def log_table(self, df: pd.DataFrame, artifact_file: str) -> None: ...
     def set_tag(self, key: str, value: str) -> None: ...
     def end(self, status: str = "FINISHED") -> None: ...
+    def run_status(self) -> str | None: ...
 
 
 class NullTracker:
@@ -82,3 +83,6 @@ class NullTracker:
 
     def end(self, status: str = "FINISHED") -> None:
         pass
+
+    def run_status(self) -> str | None:
+        return None

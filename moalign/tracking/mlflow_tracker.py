@@ -38,6 +38,20 @@ def default_tracking_uri() -> str:
     return f"sqlite:///{DEFAULT_DIR}/mlflow.db"
 
 
+def _open_store(client: Any, uri: str) -> None:
+    """Create a local SQLite store once, even when several processes start on a new
+    ``mlruns/`` at the same moment: MLflow's schema migrations are not safe to race, so the
+    first use of the store happens under a file lock beside the database."""
+    if not uri.startswith("sqlite:///"):
+        return
+    from filelock import FileLock
+
+    db = Path(uri[len("sqlite:///"):])
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(db) + ".lock"):
+        client.search_experiments(max_results=1)
+
+
 def _artifact_root_for(uri: str) -> str | None:
     """Artifact location beside a local SQLite store (None for servers: they decide)."""
     if not uri.startswith("sqlite:///"):
@@ -67,9 +81,8 @@ class MLflowTracker:
         from mlflow import MlflowClient
 
         self.uri = uri or default_tracking_uri()
-        if self.uri.startswith("sqlite:///"):
-            Path(self.uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
         self.client = MlflowClient(tracking_uri=self.uri)
+        _open_store(self.client, self.uri)
         self.experiment = experiment
         self.run_id = run_id
         self.parent_run_id = parent_run_id
@@ -172,7 +185,29 @@ class MLflowTracker:
         self.client.log_text(self._rid(), text, artifact_file)
 
     def log_table(self, df: pd.DataFrame, artifact_file: str) -> None:
-        self.client.log_table(self._rid(), data=df, artifact_file=artifact_file)
+        """Log ``df`` as an MLflow table, replacing a table of that name (MLflow's own
+        ``log_table`` appends to it, so a resumed run would log its front twice)."""
+        folder, _, name = artifact_file.rpartition("/")
+        logged = {f.path for f in self.client.list_artifacts(self._rid(), folder or None)}
+        if artifact_file not in logged:
+            self.client.log_table(self._rid(), data=df, artifact_file=artifact_file)
+            return
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / name
+            df.to_json(path, orient="split", index=False, date_format="iso")  # MLflow's format
+            self.client.log_artifact(self._rid(), str(path), folder or None)
+
+    def run_status(self) -> str | None:
+        """The MLflow status of ``run_id`` (``RUNNING``, ``FINISHED``, ...), or None when the
+        store has no such run."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return str(self.client.get_run(self._rid()).info.status)
+        except MlflowException:
+            return None
 
     def set_tag(self, key: str, value: str) -> None:
         self.client.set_tag(self._rid(), key, value)

@@ -34,7 +34,7 @@ def test_builds_nested_and_widens():
         ({"name": "a", "steps": "ten"}, r"cfg\.steps: expected an integer"),
         ({"name": "a", "steps": True}, r"cfg\.steps: expected an integer"),
         ({"steps": 3}, r"cfg\.name: required key is missing"),
-        ({"name": "a", "steps": 0}, r"cfg: steps must be >= 1"),
+        ({"name": "a", "steps": 0}, r"^cfg\.steps: must be >= 1"),
     ],
 )
 def test_errors_name_the_path(values, message):

@@ -38,7 +38,7 @@ def test_precedence_defaults_yaml_set():
         ({"solver.name": "nope"}, r"^solver\.name: unknown solver 'nope'; valid names: .*nsga2"),
         ({"problem.params.n_vars": 3}, r"^problem\.params\.n_vars: not a parameter of zdt1"),
         ({"seed": "zero"}, r"^seed: expected an integer"),
-        ({"budget.evaluations": -1}, r"budget.evaluations must be positive"),
+        ({"budget.evaluations": -1}, r"^budget.evaluations: must be positive"),
     ],
 )
 def test_invalid_recipes_name_the_path(override, message):
