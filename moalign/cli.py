@@ -138,14 +138,12 @@ def _print_summary(recipe: Any, result: Any) -> None:
             print(f"  {key}: {value}")
     if result.run_id is None:
         return
-    from mlflow import MlflowClient
-
-    from moalign.tracking.mlflow_tracker import default_tracking_uri
+    from moalign.tracking.mlflow_tracker import default_tracking_uri, open_client
 
     uri = recipe.tracking.uri or default_tracking_uri()
     print(f"MLflow run {result.run_id} (experiment '{recipe.tracking.experiment}', "
           f"store {uri})")
-    where = MlflowClient(tracking_uri=uri).get_run(result.run_id).info.artifact_uri
+    where = open_client(uri).get_run(result.run_id).info.artifact_uri
     if where.startswith("file://"):
         from urllib.parse import unquote, urlparse
 

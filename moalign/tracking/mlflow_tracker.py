@@ -38,18 +38,25 @@ def default_tracking_uri() -> str:
     return f"sqlite:///{DEFAULT_DIR}/mlflow.db"
 
 
-def _open_store(client: Any, uri: str) -> None:
-    """Create a local SQLite store once, even when several processes start on a new
-    ``mlruns/`` at the same moment: MLflow's schema migrations are not safe to race, so the
-    first use of the store happens under a file lock beside the database."""
+def open_client(uri: str | None = None) -> Any:
+    """An ``MlflowClient`` for ``uri`` (default :func:`default_tracking_uri`).
+
+    MLflow creates and migrates a SQLite store when a client first opens it, and its
+    migrations are not safe to race: two commands starting on a new ``mlruns/`` at once
+    would fail. For a local SQLite store the client is therefore opened under a file lock
+    beside the database (``mlflow.db.lock``).
+    """
+    from mlflow import MlflowClient
+
+    uri = uri or default_tracking_uri()
     if not uri.startswith("sqlite:///"):
-        return
+        return MlflowClient(tracking_uri=uri)
     from filelock import FileLock
 
     db = Path(uri[len("sqlite:///"):])
     db.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(db) + ".lock"):
-        client.search_experiments(max_results=1)
+        return MlflowClient(tracking_uri=uri)
 
 
 def _artifact_root_for(uri: str) -> str | None:
@@ -78,11 +85,8 @@ class MLflowTracker:
         run_id: str | None = None,
         parent_run_id: str | None = None,
     ) -> None:
-        from mlflow import MlflowClient
-
         self.uri = uri or default_tracking_uri()
-        self.client = MlflowClient(tracking_uri=self.uri)
-        _open_store(self.client, self.uri)
+        self.client = open_client(self.uri)
         self.experiment = experiment
         self.run_id = run_id
         self.parent_run_id = parent_run_id
