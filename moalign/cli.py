@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("recipes", nargs="+")
     val.add_argument("--set", dest="overrides", action="append", default=[])
     val.add_argument("--smoke", action="store_true")
+    val.add_argument("--build", action="store_true",
+                     help="also call the problem factory and build the solver, as run does "
+                          "before it starts (may be slow: a text problem loads its model)")
 
     sub.add_parser("list", help="list registered solvers and problems")
 
@@ -163,9 +166,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     for path in args.recipes:
         recipe = load_recipe(path, args.overrides, smoke=args.smoke)
-        prepare(recipe)  # builds the problem and the solver, as `run` does before it starts
-        if not args.smoke and any(k.startswith(("problem", "solver")) for k in recipe.smoke):
-            prepare(load_recipe(path, args.overrides, smoke=True))
+        if args.build:  # call the problem factory and build the solver, as `run` does
+            prepare(recipe)
+            if not args.smoke and any(k.startswith(("problem", "solver")) for k in recipe.smoke):
+                prepare(load_recipe(path, args.overrides, smoke=True))
         if recipe.tune is not None:  # the tune: block too (search-space paths included)
             from moalign.tuning import check_search_space, parse_tune_spec
 

@@ -87,8 +87,8 @@ MUTATIONS = [
     ("problem.params.height_max=2", None),
     ("problem.params.n_var=2.5", "problem.params.n_var"),
     ("problem.params.bogus=1", "problem.params.bogus"),
-    ("problem={name: problem.py:make_raises}", "problem.name"),
-    ("problem={name: problem.py:make_none}", "problem.name"),
+    ("problem={name: problem.py:make_raises}", "problem.name+build"),
+    ("problem={name: problem.py:make_none}", "problem.name+build"),
     ("problem.name=problem.py:nothing", "problem.name"),
     ("problem.name=no_such_problem", "problem.name"),
     ("solver.name=nsga3", "solver.name"),
@@ -114,10 +114,16 @@ MUTATIONS = [
 @pytest.mark.parametrize("override, field", MUTATIONS, ids=[m[0] for m in MUTATIONS])
 def test_validate_refuses_exactly_what_run_refuses(recipe, mlflow_uri, capsys, override,
                                                    field):
-    code_validate = main(["validate", str(recipe), "--set", override])
+    """``validate --build`` refuses what ``run`` refuses; plain ``validate`` too, except a
+    factory that fails when called (it calls no factory)."""
+    code_plain = main(["validate", str(recipe), "--set", override])
+    capsys.readouterr()
+    code_validate = main(["validate", str(recipe), "--set", override, "--build"])
     validate_err = capsys.readouterr().err
+    field, _, build_only = (field or "").partition("+")
+    assert code_plain == (0 if build_only or not field else 2)
     code_run = main(["run", str(recipe), "--set", override, "--no-progress"])
-    if field is None:
+    if not field:
         assert (code_validate, code_run) == (0, 0), validate_err
         assert [r.info.status for r in _runs(mlflow_uri, recipe)] == ["FINISHED"]
         return
