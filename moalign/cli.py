@@ -98,7 +98,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "list":
         return _cmd_list()
     if args.command == "report":
-        from moalign.report import report
+        from moalign.tracking.report import report
 
         return report(args.run_id, uri=args.uri)
     if args.command == "tune":

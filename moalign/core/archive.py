@@ -238,6 +238,27 @@ class Archive:
         df["failed"] = self.failed
         return df
 
+    @classmethod
+    def from_frame(
+        cls,
+        df: pd.DataFrame,
+        names: Sequence[str],
+        maximize: Sequence[bool],
+        ref_point: Sequence[float] | None,
+    ) -> Archive:
+        """Rebuild an archive from :meth:`to_frame`'s table (one batch per step).
+
+        Designs come back from ``x0, x1, ...`` columns as an `n x d` array, or from an
+        ``x`` column as stored (text, after a CSV round trip)."""
+        archive = cls(names, maximize, ref_point)
+        xcols = [c for c in df.columns if c == "x" or (c[:1] == "x" and c[1:].isdigit())]
+        for step, batch in df.groupby("step", sort=True):
+            X = batch[xcols].to_numpy() if xcols != ["x"] else batch["x"].to_numpy(object)
+            archive.append(X, batch[list(names)].to_numpy(dtype=float), step=int(step),
+                           feasible=batch["feasible"].to_numpy(dtype=bool),
+                           failed=batch["failed"].to_numpy(dtype=bool))
+        return archive
+
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_cache"] = {}

@@ -197,7 +197,8 @@ def _log_outputs(result: Result, problem: Problem, tracker: Tracker, plots: bool
     """Front CSV + table, all evaluations, plots and the learned model."""
     if tracker.run_id is None:
         return
-    from moalign.tracking.plots import hypervolume_curve, plot_front, plot_hypervolume
+    from moalign.tracking.plots import save_run_plots
+    from moalign.tracking.report import ARCHIVE_META, archive_meta
 
     archive = result.archive
     with tempfile.TemporaryDirectory() as tmp:
@@ -207,16 +208,12 @@ def _log_outputs(result: Result, problem: Problem, tracker: Tracker, plots: bool
         archive.to_frame().to_csv(out / "evaluations.csv", index=False)
         tracker.log_artifact(out / "front.csv")
         tracker.log_artifact(out / "evaluations.csv")
+        tracker.log_text(json.dumps(archive_meta(archive), indent=2), ARCHIVE_META)
         tracker.log_table(front.drop(columns=["x"], errors="ignore"), "front_table.json")
         tracker.log_text(json.dumps(result.info, indent=2, default=_plain), "result_info.json")
         if plots and archive.n_evals:
-            (out / "plots").mkdir()
             true_front = problem.pareto_front(500) if len(problem.objectives) <= 3 else None
-            plot_front(archive, out / "plots" / "front.png", true_front,
-                       title=f"{problem.name}: Pareto front")
-            steps, hvs = hypervolume_curve(archive)
-            plot_hypervolume(steps, hvs, out / "plots" / "hypervolume.png",
-                             title=f"{problem.name}: hypervolume")
+            save_run_plots(archive, out / "plots", problem.name, true_front)
             tracker.log_artifacts(out / "plots", "plots")
         if result.model is not None and hasattr(result.model, "save"):
             _log_model(result.model, out, tracker)

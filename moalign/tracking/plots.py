@@ -98,3 +98,13 @@ def plot_hypervolume(steps: np.ndarray, hvs: np.ndarray, path: str | Path, title
 def _label(archive: Archive, i: int) -> str:
     arrow = "max" if archive.maximize[i] else "min"
     return f"{archive.names[i]} ({arrow})"
+
+
+def save_run_plots(archive: Archive, folder: Path, name: str,
+                   true_front: np.ndarray | None = None) -> None:
+    """Write a run's ``front.png`` and ``hypervolume.png`` into ``folder`` (the two plots
+    the runner logs under ``plots/`` and ``moalign report`` redraws)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    plot_front(archive, folder / "front.png", true_front, title=f"{name}: Pareto front")
+    steps, hvs = hypervolume_curve(archive)
+    plot_hypervolume(steps, hvs, folder / "hypervolume.png", title=f"{name}: hypervolume")
