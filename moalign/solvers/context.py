@@ -216,9 +216,14 @@ class RunContext:
         left = self.remaining_evaluations
         return wanted if left is None else min(wanted, left)
 
-    def torch_seed(self) -> int:
-        """An integer seed for a torch.Generator, drawn from ``ctx.rng``."""
+    def spawn_seed(self) -> int:
+        """A fresh integer seed drawn from ``ctx.rng``: the one way a solver seeds anything
+        else (a ``torch.Generator``, :func:`~moalign.core.seeding.seeded_torch`, a child
+        ``numpy`` generator). Resumed runs draw the same seeds, since ``ctx.rng`` is
+        restored from the checkpoint."""
         return int(self.rng.integers(0, 2**31 - 1))
+
+    torch_seed = spawn_seed  # the former name, until every solver calls spawn_seed
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:

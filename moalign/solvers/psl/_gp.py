@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from moalign.core.seeding import seeded_torch
+
 _LS_BOUNDS = (math.sqrt(1e-3), math.sqrt(1e3))
 _NOISE = 1e-6
 
@@ -151,8 +153,9 @@ def fit_gp(x: np.ndarray, y: np.ndarray, seed: int, kernel: str = "matern52") ->
         kernel: ``"matern52"`` (the reference code's model, see the module docstring) or
             ``"botorch"`` (``SingleTaskGP``'s defaults: RBF-ARD with BoTorch's
             dimension-scaled lengthscale prior and a learned noise, as BoTorch's qNEHVI).
-        seed: seeds the global torch RNG inside ``torch.random.fork_rng`` (BoTorch may
-            draw random restarts from it); the caller's global state is restored after.
+        seed: seeds the global torch RNG inside
+            :func:`~moalign.core.seeding.seeded_torch` (BoTorch may draw random restarts
+            from it); the caller's global state is restored after.
 
     Returns:
         The fitted :class:`GPPredictor`.
@@ -162,8 +165,7 @@ def fit_gp(x: np.ndarray, y: np.ndarray, seed: int, kernel: str = "matern52") ->
 
     tx = torch.as_tensor(x, dtype=torch.float64)
     ty = torch.as_tensor(y, dtype=torch.float64)
-    with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
-        torch.manual_seed(seed)
+    with seeded_torch(seed), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = _botorch_model(tx, ty, kernel)
         mll = ExactMarginalLogLikelihood(model.likelihood, model)

@@ -34,16 +34,21 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from moalign.core.space import Box
 from moalign.indicators import hypervolume, pareto_mask
-from moalign.scalarize import simplex_grid
+from moalign.scalarize import dirichlet, simplex_grid
+from moalign.solvers.psl._config import ExpensivePSLConfig
 from moalign.solvers.psl._gp import GPPredictor, fit_gp
 from moalign.solvers.psl._model import PREF_SHIFT, ParetoSetModel, SetNetwork
+
+if TYPE_CHECKING:
+    from moalign.core.problem import Problem
+    from moalign.solvers.context import RunContext
 
 
 @dataclass
@@ -90,7 +95,7 @@ def latin_hypercube(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
 
 def sample_preferences(prng: np.random.Generator, k: int, m: int) -> torch.Tensor:
     """`k x m` uniform (Dirichlet(1)) preferences plus the reference code's 1e-4 shift."""
-    return torch.as_tensor(prng.dirichlet(np.ones(m), size=k)) + PREF_SHIFT
+    return torch.as_tensor(dirichlet(prng, k, m)) + PREF_SHIFT
 
 
 def even_preferences(m: int) -> torch.Tensor:
@@ -148,13 +153,20 @@ def greedy_hv_batch(y_cand: np.ndarray, y_front: np.ndarray, k: int,
     return chosen
 
 
-def _valid_data(problem: Any, ctx: Any) -> tuple[np.ndarray, np.ndarray]:
-    a = ctx.archive
+def box_of(problem: Problem) -> Box:
+    """The problem's :class:`Box` (PSL learns a map into a continuous box)."""
+    if not isinstance(problem.space, Box):
+        raise TypeError(f"{type(problem.space).__name__} space: PSL needs a continuous Box")
+    return problem.space
+
+
+def _valid_data(problem: Problem, ctx: RunContext) -> tuple[np.ndarray, np.ndarray]:
+    a, box = ctx.archive, box_of(problem)
     if a.n_evals == 0:
-        return np.empty((0, problem.space.dim)), np.empty((0, problem.n_obj))
+        return np.empty((0, box.dim)), np.empty((0, problem.n_obj))
     F = problem.objectives.to_min(a.F)
     ok = ~a.failed & np.all(np.isfinite(F), axis=1)
-    return problem.space.to_unit(np.asarray(a.X[ok], dtype=np.float64)), F[ok]
+    return box.to_unit(np.asarray(a.X[ok], dtype=np.float64)), F[ok]
 
 
 def _standardize(F: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -163,27 +175,26 @@ def _standardize(F: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return (F - mean) / std, mean, std
 
 
-def run_rounds(problem: Any, ctx: Any, cfg: Any, train: Trainer, propose: Proposer
-               ) -> ParetoSetModel | None:
+def run_rounds(problem: Problem, ctx: RunContext, cfg: ExpensivePSLConfig, train: Trainer,
+               propose: Proposer) -> ParetoSetModel | None:
     """Run the loop of the module docstring until the budget is spent.
 
     Args:
         problem: a problem with a :class:`~moalign.core.space.Box` space.
         ctx: the run context.
-        cfg: a config with ``n_initial``, ``batch_size``, ``ideal_margin``, ``ideal``, ``hidden``,
-            ``gp_kernel``, ``standardize``.
+        cfg: the solver's config (the loop reads the shared options of
+            :class:`~moalign.solvers.psl._config.ExpensivePSLConfig`).
         train: the training rule (``psl`` or ``svh-psl``).
         propose: `(net, data) -> (x_cand, y_cand)` candidate generator.
 
     Returns:
         The kept Pareto-set model (step 3 of the module docstring; None if no round ran).
     """
-    if not isinstance(problem.space, Box):
-        raise TypeError(f"{type(problem.space).__name__} space: PSL needs a continuous Box")
+    box = box_of(problem)
     state = ctx.load_state()
     if state is None:
         n0 = ctx.batch_size(cfg.n_initial)
-        ctx.evaluate(problem.space.from_unit(latin_hypercube(ctx.rng, n0, problem.space.dim)),
+        ctx.evaluate(box.from_unit(latin_hypercube(ctx.rng, n0, box.dim)),
                      metrics={"round": 0.0})
         state = {"round": 0, "z": [0.0] * problem.n_obj, "model": None}
         ctx.save_state(state)
@@ -193,15 +204,16 @@ def run_rounds(problem: Any, ctx: Any, cfg: Any, train: Trainer, propose: Propos
     return _model_from_state(problem, state)
 
 
-def _one_round(problem: Any, ctx: Any, cfg: Any, train: Trainer, propose: Proposer,
-               state: dict[str, Any]) -> dict[str, Any]:
-    seed = ctx.torch_seed()
+def _one_round(problem: Problem, ctx: RunContext, cfg: ExpensivePSLConfig, train: Trainer,
+               propose: Proposer, state: dict[str, Any]) -> dict[str, Any]:
+    box = box_of(problem)
+    seed = ctx.spawn_seed()
     prng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
     k = ctx.batch_size(cfg.batch_size)
     X, F = _valid_data(problem, ctx)
     if len(X) < 2:  # nothing to model yet: explore
-        ctx.evaluate(problem.space.from_unit(prng.random((k, problem.space.dim))),
+        ctx.evaluate(box.from_unit(prng.random((k, box.dim))),
                      metrics={"round": float(state["round"] + 1)})
         return {**state, "round": state["round"] + 1}
     t0 = time.perf_counter()
@@ -210,7 +222,7 @@ def _one_round(problem: Any, ctx: Any, cfg: Any, train: Trainer, propose: Propos
     gp = fit_gp(X, Y, seed, cfg.gp_kernel)
     z = np.minimum(np.asarray(state["z"]), Y.min(axis=0) - cfg.ideal_margin)
     data = RoundData(gp=gp, z=torch.as_tensor(z), y_front=Y[pareto_mask(Y)],
-                     n_var=problem.space.dim, prng=prng, gen=gen, margin=cfg.ideal_margin,
+                     n_var=box.dim, prng=prng, gen=gen, margin=cfg.ideal_margin,
                      track_predictions=cfg.ideal == "predicted")
     t1 = time.perf_counter()
     net, metrics = train(data)
@@ -225,25 +237,26 @@ def _one_round(problem: Any, ctx: Any, cfg: Any, train: Trainer, propose: Propos
             kept, kept_round = previous, state.get("model_round", state["round"])
     metrics.update(round=float(state["round"] + 1), gp_fit_s=t1 - t0, train_s=t2 - t1,
                    select_s=time.perf_counter() - t2, model_round=float(kept_round))
-    ctx.evaluate(problem.space.from_unit(x_cand[idx]), metrics=metrics)
+    ctx.evaluate(box.from_unit(x_cand[idx]), metrics=metrics)
     model_state = {"net": {k_: v.clone() for k_, v in kept.state_dict().items()},
                    "gp": gp.state(), "y_mean": y_mean.tolist(), "y_std": y_std.tolist()}
     return {"round": state["round"] + 1, "z": data.z.tolist(), "model": model_state,
             "model_round": kept_round, "torch_rng": gen.get_state()}
 
 
-def _net_from_state(problem: Any, net_state: dict[str, torch.Tensor]) -> SetNetwork:
+def _net_from_state(problem: Problem, net_state: dict[str, torch.Tensor]) -> SetNetwork:
     hidden = int(net_state["fc1.weight"].shape[0])
-    net = SetNetwork(problem.n_obj, problem.space.dim, hidden=hidden)
+    net = SetNetwork(problem.n_obj, box_of(problem).dim, hidden=hidden)
     net.load_state_dict(net_state)
     return net.eval()
 
 
-def _model_from_state(problem: Any, state: dict[str, Any]) -> ParetoSetModel | None:
+def _model_from_state(problem: Problem, state: dict[str, Any]) -> ParetoSetModel | None:
     ms = state.get("model")
     if ms is None:
         return None
     net = _net_from_state(problem, ms["net"])
-    return ParetoSetModel(net, problem.space.lower, problem.space.upper,
+    box = box_of(problem)
+    return ParetoSetModel(net, box.lower, box.upper,
                           problem.objectives.names, problem.objectives.maximize,
                           gp=GPPredictor(**ms["gp"]), y_mean=ms["y_mean"], y_std=ms["y_std"])

@@ -199,7 +199,7 @@ class PSLGrad(Solver):
         scal = get_scalarizer(cfg.scalarization)
         m, n = problem.n_obj, problem.space.dim
         state = ctx.load_state()
-        seed = ctx.torch_seed() if state is None else state["seed"]
+        seed = ctx.spawn_seed() if state is None else state["seed"]
         net = SetNetwork(m, n, hidden=cfg.hidden, generator=torch.Generator().manual_seed(seed))
         opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
         prng = np.random.default_rng(seed)

@@ -32,6 +32,7 @@ import torch
 
 from moalign.scalarize import inverse_weighted_tchebycheff
 from moalign.solvers.base import Result, Solver, register_solver
+from moalign.solvers.psl._config import ExpensivePSLConfig
 from moalign.solvers.psl._loop import RoundData, run_rounds, sample_preferences
 from moalign.solvers.psl._model import SetNetwork
 
@@ -43,55 +44,20 @@ AUGMENT = 0.01  # the reference code's augmentation weight rho
 
 
 @dataclass(frozen=True)
-class PSLConfig:
-    """Options of :class:`PSL` (defaults: the published setting).
+class PSLConfig(ExpensivePSLConfig):
+    """Options of :class:`PSL` (defaults: the published setting); the shared ones are
+    documented in :class:`~moalign.solvers.psl._config.ExpensivePSLConfig`.
 
     Attributes:
-        n_initial: initial Latin-hypercube design size.
-        batch_size: points evaluated per round.
-        n_steps: Adam steps per round.
-        n_pref_update: preferences per step.
-        lr: Adam learning rate.
-        lcb_coef: c in ``mu - c * sigma``.
-        n_candidates: candidate preferences per proposal.
         n_local: Tchebycheff gradient steps added per candidate (0 or more).
-        ideal_margin: z is the running minimum of the standardized values minus this.
-        hidden: width of the network's hidden layers.
-        gp_kernel: ``"matern52"`` (the reference code's GP: Matern-5/2 ARD by maximum
-            likelihood, lengthscales in ``[0.03, 31.6]``, near-noiseless) or ``"botorch"``
-            (BoTorch's ``SingleTaskGP`` defaults, the model qNEHVI uses).
-        standardize: standardize the objectives before fitting the GPs (the PSL-MOBO code);
-            False fits them on the raw minimization-view values (the SVH-PSL code on ZDT).
-        ideal: how z moves: ``"observed"`` (running minimum of the observed standardized
-            values minus the margin, the MOBO reference code) or ``"predicted"`` (also lowered
-            to the LCB values met during training, so z stays below the predicted front).
     """
 
-    n_initial: int = 10
-    batch_size: int = 5
-    n_steps: int = 1000
-    n_pref_update: int = 10
-    lr: float = 1e-3
-    lcb_coef: float = 0.1
-    n_candidates: int = 1000
     n_local: int = 1
-    ideal_margin: float = 0.1
-    hidden: int = 256
-    gp_kernel: str = "matern52"
-    ideal: str = "observed"
-    standardize: bool = True
 
     def __post_init__(self) -> None:
-        if self.ideal not in ("observed", "predicted"):
-            raise ValueError(f"ideal must be 'observed' or 'predicted', got {self.ideal!r}")
-        if self.gp_kernel not in ("matern52", "botorch"):
-            raise ValueError(f"gp_kernel must be 'matern52' or 'botorch', got {self.gp_kernel!r}")
-        for name in ("n_initial", "batch_size", "n_steps", "n_pref_update", "n_candidates",
-                     "hidden"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.n_local < 0 or self.lr <= 0 or self.lcb_coef < 0 or self.ideal_margin < 0:
-            raise ValueError("n_local, lcb_coef and ideal_margin must be >= 0 and lr > 0")
+        super().__post_init__()
+        if self.n_local < 0:
+            raise ValueError(f"n_local must be >= 0, got {self.n_local}")
 
 
 def tch_direction(gp_lcb: torch.Tensor, x: torch.Tensor, pref: torch.Tensor, z: torch.Tensor

@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import torch
 
 from moalign.indicators import hypervolume
 from moalign.solvers.base import Result, Solver, register_solver
+from moalign.solvers.psl._config import ExpensivePSLConfig
 from moalign.solvers.psl._loop import RoundData, even_preferences, run_rounds, sample_preferences
 from moalign.solvers.psl._model import SetNetwork, backprop_signals
 
@@ -46,60 +47,37 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class SVHPSLConfig:
-    """Options of :class:`SVHPSL` (defaults: the published setting).
+class SVHPSLConfig(ExpensivePSLConfig):
+    """Options of :class:`SVHPSL` (defaults: the published setting); the shared ones are
+    documented in :class:`~moalign.solvers.psl._config.ExpensivePSLConfig`.
 
     Attributes:
-        n_initial: initial Latin-hypercube design size.
-        batch_size: points evaluated per round.
+        n_initial: initial Latin-hypercube design size (20, as published).
         n_steps: Stein steps per round.
-        n_pref_update: particles (preferences) per step.
-        lr: Adam learning rate.
+        n_pref_update: particles (preferences) per step (at least 2).
         alpha: weight of the repulsive kernel-gradient term.
-        lcb_coef: c in ``mu - c * sigma``.
-        n_candidates: candidate preferences per proposal.
-        ideal_margin: z is the running minimum of the standardized values minus this.
-        hidden: width of the network's hidden layers.
         select_every: evaluate the predicted front for checkpoint selection every this many
             steps (1 = every step, as published).
-        gp_kernel: ``"matern52"`` (reference-style GP) or ``"botorch"`` (BoTorch defaults).
-        standardize: standardize the objectives before fitting the GPs (the PSL-MOBO code);
-            False fits them on the raw minimization-view values (the SVH-PSL code on ZDT).
-        ideal: ``"predicted"`` (default) or ``"observed"`` (the reference code); see
-            :class:`~moalign.solvers.psl.psl.PSLConfig`. With ``"observed"`` z can sit above
-            the predicted front in some objective; the multiplying Tchebycheff then ignores
-            that objective and the whole set collapses to one end (measured on ZDT1), so
-            this implementation lowers z to the predictions by default.
+        ideal: ``"predicted"`` (default) or ``"observed"`` (the reference code). With
+            ``"observed"`` z can sit above the predicted front in some objective; the
+            multiplying Tchebycheff then ignores that objective and the whole set collapses
+            to one end (measured on ZDT1), so this implementation lowers z to the
+            predictions by default.
     """
 
     n_initial: int = 20
-    batch_size: int = 5
-    n_steps: int = 1000
-    n_pref_update: int = 10
-    lr: float = 1e-3
+    ideal: Literal["observed", "predicted"] = "predicted"
     alpha: float = 1e-3
-    lcb_coef: float = 0.1
-    n_candidates: int = 1000
-    ideal_margin: float = 0.1
-    hidden: int = 256
     select_every: int = 1
-    gp_kernel: str = "matern52"
-    ideal: str = "predicted"
-    standardize: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("n_initial", "batch_size", "n_steps", "n_candidates", "hidden",
-                     "select_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        super().__post_init__()
         if self.n_pref_update < 2:
             raise ValueError("n_pref_update must be >= 2 (Stein particles need company)")
-        if self.lr <= 0 or self.alpha < 0 or self.lcb_coef < 0 or self.ideal_margin < 0:
-            raise ValueError("lr must be > 0; alpha, lcb_coef, ideal_margin >= 0")
-        if self.ideal not in ("observed", "predicted"):
-            raise ValueError(f"ideal must be 'observed' or 'predicted', got {self.ideal!r}")
-        if self.gp_kernel not in ("matern52", "botorch"):
-            raise ValueError(f"gp_kernel must be 'matern52' or 'botorch', got {self.gp_kernel!r}")
+        if self.alpha < 0:
+            raise ValueError(f"alpha must be >= 0, got {self.alpha}")
+        if self.select_every < 1:
+            raise ValueError(f"select_every must be >= 1, got {self.select_every}")
 
 
 def local_kernel(values: torch.Tensor, active: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,59 @@
+"""The options PSL and SVH-PSL share: the expensive loop of :mod:`moalign.solvers.psl._loop`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class ExpensivePSLConfig:
+    """Options of the expensive Pareto-set-learning loop (defaults: the PSL paper's).
+
+    Attributes:
+        n_initial: initial Latin-hypercube design size.
+        batch_size: points evaluated per round.
+        n_steps: training steps per round.
+        n_pref_update: preferences per step.
+        lr: Adam learning rate.
+        lcb_coef: c in ``mu - c * sigma``.
+        n_candidates: candidate preferences per proposal.
+        ideal_margin: z is the running minimum of the standardized values minus this.
+        hidden: width of the network's hidden layers.
+        gp_kernel: ``"matern52"`` (the reference code's GP: Matern-5/2 ARD by maximum
+            likelihood, lengthscales in ``[0.03, 31.6]``, near-noiseless) or ``"botorch"``
+            (BoTorch's ``SingleTaskGP`` defaults, the model qNEHVI uses).
+        ideal: how z moves: ``"observed"`` (running minimum of the observed standardized
+            values minus the margin, the MOBO reference code) or ``"predicted"`` (also lowered
+            to the LCB values met during training, so z stays below the predicted front).
+        standardize: standardize the objectives before fitting the GPs (the PSL-MOBO code);
+            False fits them on the raw minimization-view values (the SVH-PSL code on ZDT).
+    """
+
+    n_initial: int = 10
+    batch_size: int = 5
+    n_steps: int = 1000
+    n_pref_update: int = 10
+    lr: float = 1e-3
+    lcb_coef: float = 0.1
+    n_candidates: int = 1000
+    ideal_margin: float = 0.1
+    hidden: int = 256
+    gp_kernel: Literal["matern52", "botorch"] = "matern52"
+    ideal: Literal["observed", "predicted"] = "observed"
+    standardize: bool = True
+
+    def __post_init__(self) -> None:
+        if self.ideal not in ("observed", "predicted"):
+            raise ValueError(f"ideal must be 'observed' or 'predicted', got {self.ideal!r}")
+        if self.gp_kernel not in ("matern52", "botorch"):
+            raise ValueError(f"gp_kernel must be 'matern52' or 'botorch', got {self.gp_kernel!r}")
+        for name in ("n_initial", "batch_size", "n_steps", "n_pref_update", "n_candidates",
+                     "hidden"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.lr <= 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+        for name in ("lcb_coef", "ideal_margin"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
