@@ -5,7 +5,7 @@ Journal of Quality Technology 12(4):214–219, 1980; R. H. Myers, D. C. Montgome
 Response Surface Methodology; the worked example of Kuhn's R package ``desirability``.
 
 Three coded factors ``x = (x1, x2, x3)`` (time, temperature, catalyst) and two fitted
-quadratic responses, exactly as in METHODS.md §5:
+quadratic responses (Myers & Montgomery; see docs/methods.md):
 
 ``conversion = 81.09 + 1.0284 x1 + 4.043 x2 + 6.2037 x3 - 1.8366 x1^2 + 2.9382 x2^2
 - 5.1915 x3^2 + 2.2150 x1 x2 + 11.375 x1 x3 - 3.875 x2 x3``

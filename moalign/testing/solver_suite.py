@@ -10,7 +10,7 @@ A solver's test file subclasses :class:`SolverSuite` and gets the whole battery:
         config = {"batch_size": 8}
         budget = Budget(evaluations=40)
 
-The battery checks the solver contract of DESIGN.md section 2:
+The battery checks the solver contract (docs/index.md, "Solvers"):
 
 - the budget is respected (evaluations or steps);
 - the same seed gives the identical archive (X, F, steps, NaN positions), another seed a

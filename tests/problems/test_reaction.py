@@ -1,4 +1,4 @@
-"""The Derringer–Suich / Myers–Montgomery reaction (METHODS.md §5)."""
+"""The Derringer–Suich / Myers–Montgomery reaction (docs/methods.md, desirability)."""
 
 from __future__ import annotations
 

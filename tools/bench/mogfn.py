@@ -6,7 +6,7 @@ GFlowNet samples while training is one). Reported, mean ± std over seeds:
 - archive metrics at several evaluation counts: hypervolume of everything evaluated so far
   (reference 0, maximizing) and the fraction of the true Pareto set (Pareto filter over all
   H x H cells) among the evaluated cells;
-- the MOGFN evaluation protocol at the end (METHODS.md §1): for each preference of an
+- the MOGFN evaluation protocol at the end (docs/methods.md): for each preference of an
   11-point simplex grid, the best of 128 candidates from the method's sampler (GFlowNets:
   the trained sampler; random: uniform cells; NSGA-II: its final population; fixed-weight
   GFlowNets: the model whose weight is nearest), then HV, R2, diversity and recall of the

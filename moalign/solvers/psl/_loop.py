@@ -16,7 +16,7 @@
    the new network, so this choice never changes what is evaluated; it guards the returned
    model against a last round whose training went astray.
 
-Reference points (the trap of METHODS.md section 2): the greedy batch step measures
+Reference points (a trap named in docs/methods.md): the greedy batch step measures
 hypervolume in the *standardized GP space*, with the reference point set to the
 per-objective maximum over the observed non-dominated points and all candidates (as the
 reference code); the run's reported hypervolume uses the *problem's* reference point in the
