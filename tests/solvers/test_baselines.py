@@ -115,7 +115,7 @@ def test_bo_falls_back_to_sobol_when_the_model_fails(monkeypatch: pytest.MonkeyP
     def broken(*args: object) -> None:
         raise ModelFittingError("simulated")
 
-    monkeypatch.setattr(mobo, "fit_model", broken)
+    monkeypatch.setattr(mobo, "fit_gp", broken)
     seen: list[float] = []
     from moalign.solvers import RunContext, get_solver
 

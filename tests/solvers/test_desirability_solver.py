@@ -186,3 +186,52 @@ def test_config_errors_name_the_fix() -> None:
             p, RunContext(p, Budget(evaluations=5)))
     with pytest.raises(ValueError, match="objective 'conversion' has no bounds"):
         DesirabilitySolver().solve(p, RunContext(p, Budget(evaluations=5)))
+
+
+def test_unknown_method_lists_the_valid_names() -> None:
+    from moalign.solvers.desirability import METHODS, STRATEGIES, DesirabilityConfig
+
+    assert tuple(STRATEGIES) == METHODS == ("nelder-mead", "bounded", "surrogate")
+    with pytest.raises(ConfigError) as err:
+        DesirabilitySolver(method="newton")
+    msg = str(err.value)
+    assert msg.startswith("desirability.config.method: 'newton'")
+    assert all(repr(name) in msg for name in METHODS)
+    # the dataclass checks it too when built directly (no config layer)
+    with pytest.raises(ValueError, match=r"method must be one of \['nelder-mead', 'bounded', "
+                                         r"'surrogate'\], got 'newton'"):
+        DesirabilityConfig(method="newton")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("method, strategy, local", [
+    ("nelder-mead", "MultiStart", "NelderMead"),
+    ("bounded", "MultiStart", "Bounded"),
+    ("surrogate", "ExpectedImprovementOfD", None),
+])
+def test_method_picks_its_strategy_once(method: str, strategy: str, local: str | None
+                                        ) -> None:
+    solver = DesirabilitySolver(method=method)
+    assert type(solver.strategy).__name__ == strategy
+    if local is not None:
+        assert type(solver.strategy.local).__name__ == local  # type: ignore[attr-defined]
+
+
+def test_an_injected_strategy_is_the_one_that_runs() -> None:
+    from moalign.solvers.desirability import Evaluator
+
+    class CenterOnly:
+        """Evaluates the box's center once."""
+
+        def run(self, ev: Evaluator, state: object) -> dict[str, object]:
+            ev.evaluate(ev.box.from_unit(np.full((1, ev.box.dim), 0.5)))
+            return {"center_only": True}
+
+    p = reaction("cube")
+    ctx = RunContext(p, Budget(evaluations=50), seed=0)
+    res = DesirabilitySolver({"desirabilities": REACTION_D}, strategy=CenterOnly()).solve(
+        p, ctx)
+    assert ctx.archive.n_evals == 1
+    np.testing.assert_array_equal(ctx.archive.X, [[0.0, 0.0, 0.0]])
+    assert res.info["center_only"] is True and res.info["method"] == "nelder-mead"
+    D = DOverall(DMax(80, 97), DTarget(55, 57.5, 60))
+    assert res.info["best_desirability"] == pytest.approx(float(D(ctx.archive.F)[0]))

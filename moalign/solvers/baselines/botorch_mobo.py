@@ -6,7 +6,8 @@ with qNEHVI, qNParEGO"):
 1. Initial design: ``n_initial`` scrambled Sobol points in the box (one recorded step).
 2. Each iteration (one recorded step of ``q = batch_size`` points): fit one
    ``SingleTaskGP`` per objective (``ModelListGP``, inputs mapped to the unit cube, outcomes
-   standardized, exact marginal likelihood maximized with ``fit_gpytorch_mll``) on the
+   standardized, exact marginal likelihood maximized with ``fit_gpytorch_mll``; the shared
+   :func:`moalign.solvers.gp.fit_gp`) on the
    *maximization* view ``Y = -objectives.to_min(F)`` of every successful evaluation (failed,
    NaN points are left out of the training data), then optimize the acquisition function
    with ``optimize_acqf`` (multi-start L-BFGS-B from ``raw_samples`` quasi-random points,
@@ -53,9 +54,11 @@ import numpy as np
 
 from moalign.core.space import Box
 from moalign.solvers.base import Result, Solver, register_solver
+from moalign.solvers.gp import fit_gp
 
 if TYPE_CHECKING:
     import torch
+    from botorch.models import ModelListGP
 
     from moalign.core.problem import Problem
     from moalign.solvers.context import RunContext
@@ -90,32 +93,8 @@ class BoTorchMOBOConfig:
             raise ValueError("raw_samples must be >= num_restarts")
 
 
-Proposer = Callable[[Any, "torch.Tensor", "torch.Tensor", "torch.Tensor", BoTorchMOBOConfig, int],
-                    "torch.Tensor"]
-
-
-def fit_model(U: torch.Tensor, Y: torch.Tensor) -> Any:
-    """One ``SingleTaskGP`` per column of `Y` (standardized outcomes), fitted jointly.
-
-    Args:
-        U: `n x d` inputs in the unit cube (float64).
-        Y: `n x m` outcomes, to be maximized.
-
-    Returns:
-        A fitted ``ModelListGP``.
-    """
-    from botorch.fit import fit_gpytorch_mll
-    from botorch.models import ModelListGP, SingleTaskGP
-    from botorch.models.transforms.outcome import Standardize
-    from gpytorch.mlls import SumMarginalLogLikelihood
-
-    models = [
-        SingleTaskGP(U, Y[:, i : i + 1], outcome_transform=Standardize(m=1))
-        for i in range(Y.shape[1])
-    ]
-    model = ModelListGP(*models)
-    fit_gpytorch_mll(SumMarginalLogLikelihood(model.likelihood, model))
-    return model
+Proposer = Callable[["ModelListGP", "torch.Tensor", "torch.Tensor", "torch.Tensor",
+                     BoTorchMOBOConfig, int], "torch.Tensor"]
 
 
 def _unit_bounds(d: int) -> torch.Tensor:
@@ -128,7 +107,7 @@ def _options(cfg: BoTorchMOBOConfig) -> dict[str, Any]:
     return {"batch_limit": 5, "maxiter": cfg.maxiter}
 
 
-def propose_qnehvi(model: Any, U: torch.Tensor, Y: torch.Tensor, ref_max: torch.Tensor,
+def propose_qnehvi(model: ModelListGP, U: torch.Tensor, Y: torch.Tensor, ref_max: torch.Tensor,
                    cfg: BoTorchMOBOConfig, q: int) -> torch.Tensor:
     """`q x d` unit-cube candidates maximizing qLogNEHVI (sequential greedy)."""
     import torch
@@ -150,7 +129,7 @@ def propose_qnehvi(model: Any, U: torch.Tensor, Y: torch.Tensor, ref_max: torch.
     return cand.detach()
 
 
-def propose_qparego(model: Any, U: torch.Tensor, Y: torch.Tensor, ref_max: torch.Tensor,
+def propose_qparego(model: ModelListGP, U: torch.Tensor, Y: torch.Tensor, ref_max: torch.Tensor,
                     cfg: BoTorchMOBOConfig, q: int) -> torch.Tensor:
     """`q x d` unit-cube candidates: qLogNParEGO with one random simplex weight per point."""
     import torch
@@ -212,7 +191,7 @@ def _propose(problem: Problem, ctx: RunContext, cfg: BoTorchMOBOConfig, q: int,
         Ut = torch.as_tensor(U, dtype=torch.float64)
         Yt = torch.as_tensor(Y, dtype=torch.float64)
         try:
-            model = fit_model(Ut, Yt)
+            model = fit_gp(Ut, Yt)
             cand = propose(model, Ut, Yt, torch.as_tensor(ref_max, dtype=torch.float64), cfg, q)
         except (ModelFittingError, NotPSDError, CandidateGenerationError):
             return _sobol_unit(q, d, seed), True
