@@ -166,7 +166,9 @@ def _parse(data: Mapping[str, Any], base_dir: str | Path) -> Recipe:
         raise
     except ConfigError as exc:
         raise RecipeError(str(exc)) from None
-    check_references(recipe)
+    solver = dataclasses.replace(recipe.solver, config=build_solver_config(recipe))
+    recipe = dataclasses.replace(recipe, solver=solver)
+    check_problem(recipe)
     return recipe
 
 
@@ -176,14 +178,23 @@ def load_recipe(path: str | Path, overrides: Iterable[str] = (), smoke: bool = F
                         smoke=smoke)
 
 
-def check_references(recipe: Recipe) -> None:
-    """Check that the solver and problem exist and accept the given config and params
-    (names, annotated types, no NaN)."""
+def build_solver_config(recipe: Recipe) -> object:
+    """The recipe's solver config as that solver's typed ``Config`` (built once, here)."""
     solver_cls = _lookup("solver.name", recipe.solver.name, get_solver)
+    config = recipe.solver.config
+    if isinstance(config, solver_cls.Config):
+        return config
+    if not isinstance(config, Mapping):
+        raise RecipeError(f"solver.config: expected a mapping, got {short_repr(config)}")
     try:
-        build_config(solver_cls.Config, recipe.solver.config, path="solver.config")
+        return build_config(solver_cls.Config, config, path="solver.config")
     except ConfigError as exc:
         raise RecipeError(str(exc)) from None
+
+
+def check_problem(recipe: Recipe) -> None:
+    """Check that the problem exists and accepts the given params (names, annotated
+    types, no NaN)."""
     factory = _lookup("problem.name", recipe.problem.name, get_problem)
     _check_finite(recipe.problem.params, "problem.params")
     try:
@@ -274,11 +285,12 @@ def _accepts(fn: Any, name: str) -> bool:
         return False
 
 
-def build_solver(recipe: Recipe) -> Solver:
-    return get_solver(recipe.solver.name)(dict(recipe.solver.config))
+def build_solver(recipe: Recipe) -> Solver[Any]:
+    """The recipe's solver, given the typed config the loader built."""
+    return get_solver(recipe.solver.name)(build_solver_config(recipe))
 
 
-def prepare(recipe: Recipe) -> tuple[Problem, Solver]:
+def prepare(recipe: Recipe) -> tuple[Problem, Solver[Any]]:
     """Everything ``run`` does before it opens a run: build the problem and the solver.
     ``validate`` calls this too, so it refuses what ``run`` would refuse."""
     return build_problem(recipe), build_solver(recipe)

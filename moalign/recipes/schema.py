@@ -19,10 +19,15 @@ class ProblemSpec:
 
 @dataclass(frozen=True)
 class SolverSpec:
-    """``name``: registered solver; ``config``: fields of that solver's Config."""
+    """``name``: registered solver; ``config``: that solver's ``Config``.
+
+    In YAML ``config`` is a mapping of the Config's fields; the loader builds it into the
+    solver's frozen Config dataclass once (errors name ``solver.config.<field>``), and
+    that typed object is what the runner hands to the solver.
+    """
 
     name: str
-    config: dict[str, Any] = field(default_factory=dict)
+    config: object = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,23 @@ A solver is a small class with one job, ``solve(problem, ctx) -> Result``. It is
 I/O, no global RNG, no MLflow or Optuna; everything outside goes through the
 :class:`~moalign.solvers.context.RunContext`.
 
+A solver is generic over its config dataclass, so ``self.config`` is typed::
+
+    @dataclass(frozen=True)
+    class ExampleConfig:
+        batch_size: int = 8
+
+    class Example(Solver[ExampleConfig]):
+        Config = ExampleConfig
+
 Example:
     >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class ExampleConfig:
+    ...     batch_size: int = 8
     >>> @register_solver("doc-example")
-    ... class Example(Solver):
-    ...     @dataclass(frozen=True)
-    ...     class Config:
-    ...         batch_size: int = 8
+    ... class Example(Solver[ExampleConfig]):
+    ...     Config = ExampleConfig
     ...     def solve(self, problem, ctx):
     ...         while not ctx.should_stop():
     ...             ctx.evaluate(problem.space.sample(ctx.rng, self.config.batch_size))
@@ -22,8 +32,9 @@ Example:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from moalign.core.archive import Archive, Front
 from moalign.core.config import build_config
@@ -39,23 +50,31 @@ class EmptyConfig:
     """A solver without options."""
 
 
-class Solver(ABC):
-    """Base class of all solvers.
+ConfigT = TypeVar("ConfigT")
 
-    Subclasses set ``Config`` to a frozen dataclass (validated in ``__post_init__``) and
-    implement :meth:`solve`. Construct with a config object, a mapping, or keywords.
+
+class Solver(ABC, Generic[ConfigT]):
+    """Base class of all solvers, generic over their config dataclass.
+
+    Subclasses are declared as ``class PSL(Solver[PSLConfig])``, set ``Config`` to that
+    frozen dataclass (validated in ``__post_init__``) and implement :meth:`solve`.
+    Construct with a config object, a mapping, or keywords; a mapping is validated with
+    errors naming ``<solver>.config.<field>``.
     """
 
     Config: ClassVar[type] = EmptyConfig
     registered_name: ClassVar[str] = ""
 
-    def __init__(self, config: Any = None, /, **overrides: Any) -> None:
-        self.config: Any
-        if config is None or isinstance(config, dict):
+    def __init__(self, config: ConfigT | Mapping[str, Any] | None = None, /,
+                 **overrides: Any) -> None:
+        self.config: ConfigT
+        if config is None or isinstance(config, Mapping):
             values = {**(config or {}), **overrides}
-            self.config = build_config(self.Config, values, path=f"{self.name}.config")
+            built: object = build_config(self.Config, values, path=f"{self.name}.config")
+            self.config = cast(ConfigT, built)
         elif isinstance(config, self.Config):
-            self.config = replace(cast(Any, config), **overrides) if overrides else config
+            self.config = cast(ConfigT, replace(cast(Any, config), **overrides)
+                               if overrides else config)
         else:
             raise TypeError(
                 f"{type(self).__name__}: config must be a {self.Config.__name__} or a dict"
@@ -106,10 +125,10 @@ class Result:
         return self.front.F
 
 
-SOLVERS: Registry[type[Solver]] = Registry("solver", "moalign.solvers")
+SOLVERS: Registry[type[Solver[Any]]] = Registry("solver", "moalign.solvers")
 register_solver = SOLVERS.register
 
 
-def get_solver(name: str) -> type[Solver]:
+def get_solver(name: str) -> type[Solver[Any]]:
     """The solver class registered as ``name`` (or ``"module:Class"``)."""
     return SOLVERS.get(name)

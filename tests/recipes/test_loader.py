@@ -2,6 +2,7 @@ import glob
 from pathlib import Path
 
 import pytest
+import yaml
 
 from moalign.cli import main
 from moalign.recipes import RecipeError, load_recipe, parse_recipe
@@ -15,6 +16,7 @@ BASE = {
 }
 
 
+@pytest.mark.llm  # the drw recipes' trl_args are checked against TRL
 @pytest.mark.parametrize("path", sorted(glob.glob(str(ROOT / "recipes" / "*.yaml"))))
 def test_every_recipe_validates(path):
     load_recipe(path)
@@ -23,7 +25,7 @@ def test_every_recipe_validates(path):
 
 def test_precedence_defaults_yaml_set():
     r = parse_recipe(BASE, overrides=["solver.config.batch_size=7", "seed=3"])
-    assert r.solver.config["batch_size"] == 7 and r.seed == 3
+    assert r.solver.config.batch_size == 7 and r.seed == 3
     assert r.checkpoint.every == 10 and r.tracking.backend == "mlflow"  # defaults
     again = parse_recipe(__import__("yaml").safe_load(dump_recipe(r)))
     assert again == r
@@ -73,3 +75,16 @@ def test_user_problem_file_relative_to_recipe(tmp_path):
     assert r.problem.name == f"{tmp_path / 'mine.py'}:make"
     with pytest.raises(RecipeError, match="problem.params.scal: not a parameter"):
         load_recipe(tmp_path / "r.yaml", ["problem.params.scal=1"])
+
+
+def test_the_recipe_carries_the_solvers_typed_config():
+    from moalign.recipes.loader import build_solver, dump_recipe
+    from moalign.solvers.baselines.nsga2 import NSGA2Config
+
+    recipe = parse_recipe({"problem": {"name": "zdt1"}, "budget": {"evaluations": 20},
+                           "solver": {"name": "nsga2", "config": {"pop_size": 12}}})
+    assert isinstance(recipe.solver.config, NSGA2Config)
+    assert recipe.solver.config.pop_size == 12
+    assert build_solver(recipe).config is recipe.solver.config
+    again = parse_recipe(yaml.safe_load(dump_recipe(recipe)))
+    assert again.solver.config == recipe.solver.config

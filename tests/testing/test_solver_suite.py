@@ -229,3 +229,41 @@ def test_run_solver_spends_the_budget_in_batches() -> None:
     result, ctx = run_solver("random", {"batch_size": 6}, toy_zdt1(), Budget(evaluations=20), 3)
     assert result.archive.n_evals == 20 and ctx.step == 4
     np.testing.assert_array_equal(np.bincount(result.archive.step), [0, 6, 6, 6, 2])
+
+
+def _suites_in_tests() -> dict[str, list[str]]:
+    """Registered names of the solvers with a ``SolverSuite`` subclass under tests/
+    (read statically, so no test module is imported)."""
+    import ast
+    from pathlib import Path
+
+    found: dict[str, list[str]] = {}
+    for path in Path(__file__).parents[1].rglob("test_*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            if not any(getattr(b, "id", None) == "SolverSuite" for b in node.bases):
+                continue
+            for stmt in node.body:
+                target = getattr(stmt, "targets", [getattr(stmt, "target", None)])[0]
+                value = getattr(stmt, "value", None)
+                if getattr(target, "id", None) == "solver_name" and isinstance(
+                        value, ast.Constant):
+                    found.setdefault(value.value, []).append(f"{path.name}::{node.name}")
+    return found
+
+
+def test_every_registered_solver_has_a_suite():
+    """Every solver a fresh ``import moalign`` registers (tests register their own fakes in
+    this process, so a child process lists the real ones)."""
+    import json
+    import subprocess
+    import sys
+
+    code = "import json; from moalign.solvers import SOLVERS; print(json.dumps(SOLVERS.names()))"
+    names = json.loads(subprocess.run([sys.executable, "-c", code], check=True,
+                                      capture_output=True, text=True).stdout)
+    assert "nsga2" in names and "drw" in names
+    suites = _suites_in_tests()
+    missing = [name for name in names if name not in suites]
+    assert not missing, f"solvers without a SolverSuite subclass under tests/: {missing}"

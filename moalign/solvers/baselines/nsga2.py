@@ -112,7 +112,7 @@ def pymoo_values(problem: Problem, ev: Evaluation) -> tuple[np.ndarray, np.ndarr
 
 
 @register_solver("nsga2")
-class NSGA2(Solver):
+class NSGA2(Solver[NSGA2Config]):
     """NSGA-II (pymoo) on a ``Box`` space, one generation per recorded step.
 
     Example:
@@ -133,7 +133,7 @@ class NSGA2(Solver):
         from pymoo.operators.mutation.pm import PM
         from pymoo.operators.sampling.rnd import FloatRandomSampling
 
-        cfg: NSGA2Config = self.config
+        cfg = self.config
         algorithm = PymooNSGA2(
             pop_size=cfg.pop_size,
             n_offsprings=cfg.n_offsprings,

@@ -33,7 +33,7 @@ class RandomSearchConfig:
 
 
 @register_solver("random")
-class RandomSearch(Solver):
+class RandomSearch(Solver[RandomSearchConfig]):
     """Uniform random sampling of the decision space.
 
     Stateless apart from ``ctx.rng``, which the runner checkpoints and restores, so resume
@@ -52,7 +52,7 @@ class RandomSearch(Solver):
     Config = RandomSearchConfig
 
     def solve(self, problem: Problem, ctx: RunContext) -> Result:
-        cfg: RandomSearchConfig = self.config
+        cfg = self.config
         while not ctx.should_stop():
             n = ctx.batch_size(cfg.batch_size)
             ctx.evaluate(problem.space.sample(ctx.rng, n))

@@ -174,7 +174,7 @@ def _eval_grid(m: int, n: int) -> np.ndarray:
 
 
 @register_solver("psl-grad")
-class PSLGrad(Solver):
+class PSLGrad(Solver[PSLGradConfig]):
     """Gradient-based Pareto set learning (see the module docstring).
 
     Example:
@@ -192,7 +192,7 @@ class PSLGrad(Solver):
     Config = PSLGradConfig
 
     def solve(self, problem: Problem, ctx: RunContext) -> Result:
-        cfg: PSLGradConfig = self.config
+        cfg = self.config
         if not isinstance(problem.space, Box):
             raise TypeError(f"{type(problem.space).__name__} space: psl-grad needs a Box")
         objs = _Objectives(problem, cfg)

@@ -111,7 +111,7 @@ def propose_psl(cfg: PSLConfig, net: SetNetwork, data: RoundData
 
 
 @register_solver("psl")
-class PSL(Solver):
+class PSL(Solver[PSLConfig]):
     """Pareto set learning with GP surrogates (Lin et al., NeurIPS 2022).
 
     ``Result.model`` is a :class:`~moalign.solvers.psl._model.ParetoSetModel`: the network
@@ -132,7 +132,7 @@ class PSL(Solver):
     Config = PSLConfig
 
     def solve(self, problem: Problem, ctx: RunContext) -> Result:
-        cfg: PSLConfig = self.config
+        cfg = self.config
         model = run_rounds(problem, ctx, cfg, lambda d: train_psl(cfg, d),
                            lambda net, d: propose_psl(cfg, net, d))
         return Result(ctx.archive, model=model)

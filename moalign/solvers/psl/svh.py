@@ -162,7 +162,7 @@ def propose_svh(cfg: SVHPSLConfig, net: SetNetwork, data: RoundData
 
 
 @register_solver("svh-psl")
-class SVHPSL(Solver):
+class SVHPSL(Solver[SVHPSLConfig]):
     """Stein variational hypernetwork PSL (Nguyen et al., AAAI 2025).
 
     ``Result.model`` is the kept round's selected network with the last GP.
@@ -180,7 +180,7 @@ class SVHPSL(Solver):
     Config = SVHPSLConfig
 
     def solve(self, problem: Problem, ctx: RunContext) -> Result:
-        cfg: SVHPSLConfig = self.config
+        cfg = self.config
         model = run_rounds(problem, ctx, cfg, lambda d: train_svh(cfg, d),
                            lambda net, d: propose_svh(cfg, net, d))
         return Result(ctx.archive, model=model)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from moalign.recipes.loader import build_problem, build_solver, check_references, load_recipe
+from moalign.recipes.loader import build_problem, build_solver, load_recipe
 
 RECIPES = sorted((Path(__file__).resolve().parents[3] / "recipes").glob("*psl_*.yaml"))
 
@@ -22,8 +22,8 @@ def test_all_psl_recipes_are_found() -> None:
 @pytest.mark.parametrize("smoke", [False, True])
 def test_recipe_validates_and_builds(path: Path, smoke: bool) -> None:
     recipe = load_recipe(path, smoke=smoke)
-    check_references(recipe)
     solver = build_solver(recipe)
+    assert solver.config is recipe.solver.config  # typed once by the loader, not rebuilt
     problem = build_problem(recipe)
     cfg = solver.config
     if not smoke:  # published budgets: PSL 10 + 20 x 5, SVH-PSL 20 + 20 x 5
