@@ -3,6 +3,7 @@ region handling, metrics and config errors."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 
 from moalign.core import Box, Objective, Problem
 from moalign.core.config import ConfigError
+from moalign.problems import get_problem
 from moalign.problems.reaction import reaction
 from moalign.scalarize.desirability import DMax, DOverall, DTarget
 from moalign.solvers import Budget, RunContext
@@ -22,6 +24,16 @@ REACTION_D = [
 ]
 ZDT_D = [{"type": "dmin", "low": 0, "high": 1}, {"type": "dmin", "low": 0, "high": 1.5}]
 
+
+def _dtlz2() -> Problem:
+    return get_problem("dtlz2")(n_var=4, n_obj=3)
+
+
+# the battery's other problems need one desirability per objective
+OTHER_PROBLEMS: dict[str, tuple[Callable[[], Problem], dict[str, Any]]] = {
+    "box, 3 objectives": (_dtlz2, {"desirabilities": [{"type": "dmin", "low": 0, "high": 2}] * 3}),
+}
+
 # Optima of D on the three regions, from 200-start SLSQP on the closed-form responses
 # (scipy.optimize.minimize with the ball as an explicit constraint), an oracle independent
 # of the solver: cube 0.942509, ball(1.682) 0.858150, ball(2) 1.0 (to 2e-8).
@@ -32,6 +44,7 @@ class TestNelderMead(SolverSuite):
     solver_name = "desirability"
     config: ClassVar[dict[str, Any]] = {"desirabilities": ZDT_D, "n_starts": 3}
     budget = Budget(evaluations=40)
+    other_problems = OTHER_PROBLEMS
 
 
 class TestBounded(SolverSuite):
@@ -39,6 +52,7 @@ class TestBounded(SolverSuite):
     config: ClassVar[dict[str, Any]] = {"desirabilities": ZDT_D, "n_starts": 3,
                                         "method": "bounded"}
     budget = Budget(evaluations=40)
+    other_problems = OTHER_PROBLEMS
 
 
 class TestBoundedBall(SolverSuite):
@@ -48,6 +62,7 @@ class TestBoundedBall(SolverSuite):
     config: ClassVar[dict[str, Any]] = {"desirabilities": REACTION_D, "n_starts": 3,
                                         "method": "bounded"}
     budget = Budget(evaluations=40)
+    other_problems = OTHER_PROBLEMS
 
     def make_problem(self) -> Problem:
         return reaction("ball")
@@ -59,6 +74,7 @@ class TestSurrogate(SolverSuite):
     config: ClassVar[dict[str, Any]] = {"desirabilities": ZDT_D, "method": "surrogate",
                                         "n_initial": 5, "n_candidates": 64, "mc_samples": 32}
     budget = Budget(evaluations=9)
+    other_problems = OTHER_PROBLEMS
 
 
 def _solve(region: str, method: str, evaluations: int, seed: int = 0, **cfg: Any
