@@ -29,10 +29,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from moalign.core.compositional import Compositional, CompositionalEnv
 from moalign.core.objective import Objective
 from moalign.core.problem import Problem
 from moalign.indicators import pareto_mask
-from moalign.problems.discrete import Compositional, CompositionalEnv
 from moalign.problems.registry import register_problem
 
 

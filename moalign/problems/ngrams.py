@@ -23,9 +23,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from moalign.core.compositional import AutoregressiveEnv, Compositional
 from moalign.core.objective import Objective
 from moalign.core.problem import Problem
-from moalign.problems.discrete import AutoregressiveEnv, Compositional
 from moalign.problems.registry import register_problem
 
 AMINO_ACIDS = "ARNDCQEGHILKMFPSTWYV"

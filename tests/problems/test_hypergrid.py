@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from moalign.indicators import pareto_mask
-from moalign.problems import get_problem
-from moalign.problems.discrete import (
+from moalign.core.compositional import (
     Compositional,
     random_rollout,
     terminal_distribution,
     transition_table,
 )
+from moalign.indicators import pareto_mask
+from moalign.problems import get_problem
 from moalign.problems.hypergrid import HyperGridEnv, beale, branin, currin, hypergrid, shubert
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from moalign.core.compositional import random_rollout
 from moalign.problems import get_problem
-from moalign.problems.discrete import random_rollout
 from moalign.problems.ngrams import AMINO_ACIDS, count_overlapping, max_overlapping_count
 
 

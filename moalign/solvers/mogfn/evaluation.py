@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from moalign.core.compositional import CompositionalEnv
 from moalign.core.problem import Problem
 from moalign.indicators import diversity, hypervolume, nondominated_ranks, pareto_mask, r2
-from moalign.problems.discrete import CompositionalEnv
 from moalign.scalarize import simplex_grid
 
 

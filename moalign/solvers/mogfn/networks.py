@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 if TYPE_CHECKING:
-    from moalign.problems.discrete import CompositionalEnv
+    from moalign.core.compositional import CompositionalEnv
 
 Stepper = Callable[[np.ndarray, np.ndarray], torch.Tensor]
 

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from moalign.problems.discrete import (
+from moalign.core.compositional import (
     AutoregressiveEnv,
     CompositionalEnv,
     terminal_distribution,

@@ -1,12 +1,17 @@
 """MOGFN-PC (``mogfn``) and OP-GFN (``op-gfn``): GFlowNets for multi-objective discrete
-problems over a :class:`~moalign.problems.discrete.Compositional` space.
+problems over a :class:`~moalign.core.compositional.Compositional` space.
+
+Both solvers share one training loop; what differs is injected, chosen once when the
+solver is built: the loss (a :class:`~moalign.solvers.mogfn.losses.GFNLoss`, ``loss=``),
+the training distribution of the conditioning (ω, β) and the scalarization.
 
 **MOGFN-PC** — Jain et al., "Multi-Objective GFlowNets", ICML 2023. Each training step
 draws `n` preferences ``ω ~ Dirichlet(α)`` and exponents β (fixed, or ``Gamma(k, θ)``
 clipped to ``beta_max``), samples one trajectory per (ω, β) from the conditional forward
 policy with ε-uniform exploration, evaluates the terminal objects (every one is an
 objective evaluation, recorded through ``ctx.record``) and takes one Adam step
-(grad-norm clipped) on trajectory balance with a conditional log-partition:
+(grad-norm clipped) on :class:`~moalign.solvers.mogfn.losses.TrajectoryBalance`, trajectory
+balance with a conditional log-partition:
 
     L = mean_i (log Z(ω_i, β_i) + Σ_t log P_F(s_t+1 | s_t; ω_i, β_i)
                 - β_i log R(x_i | ω_i) - Σ_t log P_B(s_t | s_t+1))²
@@ -16,10 +21,11 @@ with ``log R(x | ω) = log max(ω·R(x), 1e-80)`` (``convex``) or ``Σ_i ω_i lo
 
 **OP-GFN** — Chen & Mauch, "Order-Preserving GFlowNets", ICLR 2024. No scalarization: the
 learned log-reward of a terminal object is the TB parameterization
-``log R̂(x) = log Z + Σ log P_F - Σ log P_B`` (unconditional policy), trained with the
-cross-entropy between ``softmax_batch(log R̂)`` and the uniform distribution over the
-batch's non-dominated samples: ``L = -Σ_i t_i log softmax(log R̂)_i``,
-``t_i = 1[x_i non-dominated] / #non-dominated``. (log Z cancels in the softmax.)
+``log R̂(x) = log Z + Σ log P_F - Σ log P_B`` (unconditional policy), trained with
+:class:`~moalign.solvers.mogfn.losses.OrderPreserving`, the cross-entropy between
+``softmax_batch(log R̂)`` and the uniform distribution over the batch's non-dominated
+samples: ``L = -Σ_i t_i log softmax(log R̂)_i``, ``t_i = 1[x_i non-dominated] /
+#non-dominated``. (log Z cancels in the softmax.)
 
 Rewards are the objective values in maximization view and must be non-negative for the
 convex reward; points whose evaluation failed (NaN) are recorded but left out of the loss.
@@ -27,24 +33,26 @@ convex reward; points whose evaluation failed (NaN) are recorded but left out of
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
 
-from moalign.indicators import nondominated_ranks
-from moalign.problems.discrete import Compositional, CompositionalEnv
+from moalign.core.compositional import Compositional, CompositionalEnv
 from moalign.scalarize import simplex_grid
 from moalign.solvers.base import Result, Solver, register_solver
 from moalign.solvers.memo import EvaluationMemo, take
+from moalign.solvers.mogfn.conditions import ConditionPrior, PreferencePrior, Unconditioned
 from moalign.solvers.mogfn.evaluation import (
     evaluate_sampler,
     exact_l1,
     log_scalarized_reward,
     reward_view,
 )
-from moalign.solvers.mogfn.sampler import ConditionalSampler
+from moalign.solvers.mogfn.losses import GFNLoss, LossBatch, OrderPreserving, TrajectoryBalance
+from moalign.solvers.mogfn.sampler import ConditionalSampler, Trajectories
 
 if TYPE_CHECKING:
     from moalign.core.problem import Problem
@@ -157,23 +165,24 @@ class OPGFNConfig(GFNConfig):
 def _env_of(problem: Problem) -> CompositionalEnv:
     if not isinstance(problem.space, Compositional):
         raise TypeError(f"{problem.name}: GFlowNet solvers need a Compositional space "
-                        f"(moalign.problems.discrete), got {type(problem.space).__name__}")
+                        f"(moalign.core.compositional), got {type(problem.space).__name__}")
     return problem.space.env
 
 
 class _Trainer:
-    """The training loop shared by both solvers; ``loss`` is the only difference."""
+    """The training loop of both solvers; the loss, the conditioning prior and the
+    scalarization are given (the solver maps its config to them)."""
 
-    def __init__(self, cfg: MOGFNConfig | OPGFNConfig, problem: Problem, conditional: bool
-                 ) -> None:
-        self.cfg, self.problem, self.conditional = cfg, problem, conditional
+    def __init__(self, cfg: GFNConfig, problem: Problem, loss: GFNLoss, prior: ConditionPrior,
+                 reward_type: str) -> None:
+        self.cfg, self.problem, self.loss, self.prior = cfg, problem, loss, prior
         self.env = _env_of(problem)
         self.m = problem.n_obj
-        self.reward_type = getattr(cfg, "reward_type", "convex")
+        self.reward_type = reward_type
         self.spec = {k: v for k, v in asdict(cfg).items() if k in (
             "policy", "n_hidden", "n_layers", "n_heads", "n_bins", "beta_max")}
-        self.spec.update(conditional=conditional, reward_type=self.reward_type,
-                         default_beta=cfg.default_beta if isinstance(cfg, MOGFNConfig) else 1.0)
+        self.spec.update(conditional=loss.conditional, reward_type=reward_type,
+                         default_beta=prior.eval_beta)
 
     def setup(self, ctx: RunContext) -> None:
         state = ctx.load_state()
@@ -198,33 +207,29 @@ class _Trainer:
         return {"model": self.model.state_dict(), "opt": self.opt.state_dict(),
                 "gen": self.gen.get_state(), "n_steps": self.n_steps, "stalled": self.stalled}
 
-    def conditioning(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-        cfg = self.cfg
-        if not isinstance(cfg, MOGFNConfig):
-            return np.full((n, self.m), 1.0 / self.m), np.ones(n)
-        if cfg.preference is not None:
-            if len(cfg.preference) != self.m:
-                raise ValueError(f"preference has {len(cfg.preference)} weights, the problem "
-                                 f"has {self.m} objectives")
-            pref = np.tile(np.asarray(cfg.preference, dtype=np.float64), (n, 1))
-        else:
-            pref = rng.dirichlet(np.full(self.m, cfg.alpha), size=n)
-        if cfg.beta is not None:
-            return pref, np.full(n, cfg.beta)
-        beta = rng.gamma(cfg.beta_shape, cfg.beta_scale, size=n)
-        return pref, np.clip(beta, 1e-3, cfg.beta_max)
+    def loss_batch(self, tr: Trajectories, cond: torch.Tensor, R: np.ndarray,
+                   pref: np.ndarray, beta: np.ndarray, rows: np.ndarray) -> LossBatch:
+        """The loss inputs of the trajectories ``rows`` (their evaluations succeeded).
 
-    def loss(self, log_rhat: torch.Tensor, R: np.ndarray, pref: np.ndarray, beta: np.ndarray
-             ) -> torch.Tensor:
-        if self.conditional:
-            logr = beta * log_scalarized_reward(R, pref, self.reward_type)
-            return ((log_rhat - torch.from_numpy(logr).float()) ** 2).mean()
-        ranks = nondominated_ranks(R, maximize=True)
-        target = torch.from_numpy((ranks == 0) / max(int((ranks == 0).sum()), 1)).float()
-        return -(target * torch.log_softmax(log_rhat, dim=0)).sum()
+        Args:
+            tr: the `n` sampled trajectories.
+            cond: `n x c` their conditioning.
+            R: `n x m` rewards (maximized).
+            pref: `n x m` preferences.
+            beta: `n` exponents.
+            rows: indices of the trajectories to learn from.
+        """
+        idx = torch.from_numpy(rows)
+        return LossBatch(
+            log_z=self.model.logz(cond)[idx],
+            log_pf=self.model.log_pf(tr, cond)[idx],
+            log_pb=torch.from_numpy(tr.log_pb).float()[idx],
+            rewards=R[rows],
+            log_reward=log_scalarized_reward(R[rows], pref[rows], self.reward_type),
+            beta=beta[rows])
 
     def train_step(self, ctx: RunContext, n: int) -> None:
-        pref, beta = self.conditioning(ctx.rng, n)
+        pref, beta = self.prior.sample(ctx.rng, n)
         cond = self.model.encode(pref, beta)
         tr = self.model.rollout(cond, self.gen, self.cfg.epsilon)
         X = self.env.to_objects(tr.final)
@@ -237,10 +242,7 @@ class _Trainer:
         ok = ~ev.failed
         metrics: dict[str, float] = {"n_trained": float(ok.sum())}
         if ok.any():
-            idx = torch.from_numpy(np.flatnonzero(ok))
-            log_rhat = (self.model.logz(cond) + self.model.log_pf(tr, cond)
-                        - torch.from_numpy(tr.log_pb).float())[idx]
-            loss = self.loss(log_rhat, R[ok], pref[ok], beta[ok])
+            loss = self.loss(self.loss_batch(tr, cond, R, pref, beta, np.flatnonzero(ok)))
             self.opt.zero_grad()
             loss.backward()
             params = [p for g in self.opt.param_groups for p in g["params"]]
@@ -286,31 +288,103 @@ def _solve(trainer: _Trainer, ctx: RunContext) -> Result:
     return Result(ctx.archive, model=trainer.model, info={"train_steps": trainer.n_steps})
 
 
+class _GFNSolver(Solver):
+    """What both GFlowNet solvers share: a loss object, injected or the solver's default.
+
+    Args:
+        config: a config object or a mapping of its fields (see :class:`Solver`).
+        loss: the training loss (default: :meth:`default_loss`).
+        **overrides: config fields.
+    """
+
+    def __init__(self, config: GFNConfig | dict[str, Any] | None = None, /, *,
+                 loss: GFNLoss | None = None, **overrides: Any) -> None:
+        super().__init__(config, **overrides)
+        if loss is not None and not isinstance(loss, GFNLoss):
+            raise TypeError(f"{self.name}: loss must be a GFNLoss, got {type(loss).__name__}")
+        self.loss: GFNLoss = self.default_loss() if loss is None else loss
+
+    @abstractmethod
+    def default_loss(self) -> GFNLoss:
+        """The loss used when none is injected."""
+
+    @abstractmethod
+    def prior(self, n_obj: int) -> ConditionPrior:
+        """The training distribution of (ω, β) for a problem with ``n_obj`` objectives."""
+
+    @property
+    @abstractmethod
+    def reward_type(self) -> str:
+        """The scalarization of ``log R(x | ω)`` (training target and evaluation)."""
+
+    def trainer(self, problem: Problem) -> _Trainer:
+        """The training loop for ``problem``."""
+        return _Trainer(self.config, problem, self.loss, self.prior(problem.n_obj),
+                        self.reward_type)
+
+    def solve(self, problem: Problem, ctx: RunContext) -> Result:
+        return _solve(self.trainer(problem), ctx)
+
+
 @register_solver("mogfn")
-class MOGFN(Solver):
+class MOGFN(_GFNSolver):
     """Preference-conditioned GFlowNet (MOGFN-PC, Jain et al., ICML 2023).
 
+    Trains with :class:`~moalign.solvers.mogfn.losses.TrajectoryBalance` unless given
+    another ``loss``.
+
     Example:
-        >>> from moalign.problems.hypergrid import hypergrid
+        >>> from moalign.core import AutoregressiveEnv, Compositional, Objective, Problem
         >>> from moalign.solvers import Budget, RunContext
-        >>> problem = hypergrid(height=4)
+        >>> class Bits(AutoregressiveEnv):  # 0/1 strings of 1 to 3 letters, padded with -1
+        ...     def to_objects(self, states):
+        ...         return states[:, 1:]
+        >>> ones = Objective("ones", lambda X: (X == 1).mean(axis=1), direction="maximize")
+        >>> zeros = Objective("zeros", lambda X: (X == 0).mean(axis=1), direction="maximize")
+        >>> problem = Problem(Compositional(Bits(2, 1, 3)), [ones, zeros], ref_point=[0, 0])
         >>> ctx = RunContext(problem, Budget(evaluations=32), seed=0)
-        >>> result = MOGFN(batch_size=16).solve(problem, ctx)
-        >>> result.model.sample([0.5, 0.5], 3).shape
-        (3, 2)
+        >>> solver = MOGFN(batch_size=16, n_hidden=16, policy="mlp", loss=TrajectoryBalance())
+        >>> result = solver.solve(problem, ctx)
+        >>> result.model.sample([0.5, 0.5], 4).shape
+        (4, 3)
     """
 
     Config = MOGFNConfig
+    config: MOGFNConfig
 
-    def solve(self, problem: Problem, ctx: RunContext) -> Result:
-        return _solve(_Trainer(self.config, problem, conditional=True), ctx)
+    def default_loss(self) -> GFNLoss:
+        return TrajectoryBalance()
+
+    def prior(self, n_obj: int) -> ConditionPrior:
+        cfg = self.config
+        return PreferencePrior(n_obj, alpha=cfg.alpha, beta=cfg.beta,
+                               beta_shape=cfg.beta_shape, beta_scale=cfg.beta_scale,
+                               beta_max=cfg.beta_max, preference=cfg.preference,
+                               eval_beta=cfg.default_beta)
+
+    @property
+    def reward_type(self) -> str:
+        return self.config.reward_type
 
 
 @register_solver("op-gfn")
-class OPGFN(Solver):
-    """Order-preserving GFlowNet for Pareto fronts (Chen & Mauch, ICLR 2024)."""
+class OPGFN(_GFNSolver):
+    """Order-preserving GFlowNet for Pareto fronts (Chen & Mauch, ICLR 2024).
+
+    Trains an unconditional sampler with
+    :class:`~moalign.solvers.mogfn.losses.OrderPreserving` unless given another ``loss``;
+    the evaluation scalarizes with ``convex``.
+    """
 
     Config = OPGFNConfig
+    config: OPGFNConfig
 
-    def solve(self, problem: Problem, ctx: RunContext) -> Result:
-        return _solve(_Trainer(self.config, problem, conditional=False), ctx)
+    def default_loss(self) -> GFNLoss:
+        return OrderPreserving()
+
+    def prior(self, n_obj: int) -> ConditionPrior:
+        return Unconditioned(n_obj)
+
+    @property
+    def reward_type(self) -> str:
+        return "convex"

@@ -7,7 +7,9 @@ object, and the map from a terminal state to the object the objectives are compu
 :class:`Compositional` wraps the environment as a moalign :class:`~moalign.core.Space`, so a
 :class:`~moalign.core.Problem` over it is an ordinary problem whose objectives are batched
 functions of terminal objects. GFlowNet solvers (``mogfn``, ``op-gfn``) read the
-environment from ``problem.space.env``.
+environment from ``problem.space.env``. :class:`AutoregressiveEnv` is the left-to-right
+sequence case; the HyperGrid and N-grams environments of the problem catalogue
+(:mod:`moalign.problems.hypergrid`, :mod:`moalign.problems.ngrams`) subclass these.
 
 Conventions (as in GFlowNets, Bengio et al., 2021; Malkin et al., 2022):
 
@@ -21,13 +23,17 @@ Conventions (as in GFlowNets, Bengio et al., 2021; Malkin et al., 2022):
 
 Example:
     >>> import numpy as np
-    >>> from moalign.problems.hypergrid import HyperGridEnv
-    >>> env = HyperGridEnv(height=3, ndim=2)
+    >>> class Tokens(AutoregressiveEnv):  # token lists of length 1 to 3 over {0, 1}
+    ...     def to_objects(self, states):
+    ...         return self.tokens(states)
+    >>> env = Tokens(vocab_size=2, min_length=1, max_length=3)
     >>> s = env.initial_states(1)
     >>> env.forward_mask(s).tolist()
-    [[True, True, True]]
+    [[True, True, False]]
     >>> env.step(s, np.array([1])).tolist()
-    [[0, 1]]
+    [[1, 1, -1, -1]]
+    >>> env.to_objects(env.step(s, np.array([1])))
+    [[1]]
 """
 
 from __future__ import annotations
@@ -234,10 +240,12 @@ class Compositional(Space):
 
     Example:
         >>> import numpy as np
-        >>> from moalign.problems.hypergrid import HyperGridEnv
-        >>> space = Compositional(HyperGridEnv(height=4, ndim=2))
-        >>> space.sample(np.random.default_rng(0), 3).shape
-        (3, 2)
+        >>> class Tokens(AutoregressiveEnv):
+        ...     def to_objects(self, states):
+        ...         return self.tokens(states)
+        >>> space = Compositional(Tokens(vocab_size=3, min_length=2, max_length=2))
+        >>> [len(x) for x in space.sample(np.random.default_rng(0), 3)]
+        [2, 2, 2]
     """
 
     def __init__(self, env: CompositionalEnv) -> None:
