@@ -222,7 +222,7 @@ def bo_loop(problem: Problem, ctx: RunContext, cfg: BoTorchMOBOConfig, propose: 
 
 
 @register_solver("qnehvi")
-class QNEHVI(Solver):
+class QNEHVI(Solver[BoTorchMOBOConfig]):
     """Batch Bayesian optimization with qLogNEHVI (BoTorch) on a ``Box`` space.
 
     Example:
@@ -243,7 +243,7 @@ class QNEHVI(Solver):
 
 
 @register_solver("qparego")
-class QParEGO(Solver):
+class QParEGO(Solver[BoTorchMOBOConfig]):
     """Batch Bayesian optimization with qLogNParEGO (BoTorch) on a ``Box`` space."""
 
     Config = BoTorchMOBOConfig

@@ -63,7 +63,7 @@ STRATEGIES: Mapping[str, Callable[[DesirabilityConfig], Strategy]] = MappingProx
 
 
 @register_solver("desirability")
-class DesirabilitySolver(Solver):
+class DesirabilitySolver(Solver[DesirabilityConfig]):
     """Maximize the overall desirability D of the problem's objectives.
 
     See :mod:`moalign.solvers.desirability` for the methods, the region handling and
@@ -81,13 +81,13 @@ class DesirabilitySolver(Solver):
 
     Config = DesirabilityConfig
 
-    def __init__(self, config: Any = None, /, *, strategy: Strategy | None = None,
-                 **overrides: Any) -> None:
+    def __init__(self, config: DesirabilityConfig | Mapping[str, Any] | None = None, /, *,
+                 strategy: Strategy | None = None, **overrides: Any) -> None:
         super().__init__(config, **overrides)
         self.strategy: Strategy = strategy or STRATEGIES[self.config.method](self.config)
 
     def solve(self, problem: Problem, ctx: RunContext) -> Result:
-        cfg: DesirabilityConfig = self.config
+        cfg = self.config
         ev = Evaluator(problem, ctx, build_overall(cfg, problem), cfg.penalty)
         extra = self.strategy.run(ev, ctx.load_state())
         info = ev.best_info()
