@@ -11,6 +11,8 @@ from moalign.tuning.spec import ComponentSpec, HeartbeatSpec, check_options
 if TYPE_CHECKING:
     import optuna
 
+    from moalign.tuning.recovery import TrialRuns
+
 
 def sampler_class(name: str, multi_objective: bool) -> Any:
     """The Optuna sampler class for a ``tune.sampler.name``; ``auto`` is TPE for
@@ -61,22 +63,31 @@ def is_rdb_url(storage: str) -> bool:
     return "://" in storage
 
 
-def _retry_callback(max_retry: int) -> dict[str, Any]:
-    """Re-queue a trial whose worker died (``RetryHeartbeatStaleTrialCallback`` from Optuna
-    4.9, ``RetryFailedTrialCallback`` before)."""
+def _stale_trial_callback(max_retry: int, runs: TrialRuns | None) -> dict[str, Any]:
+    """moalign's retry of a trial whose heartbeat stopped (it also ends the trial's MLflow
+    run FAILED), under the keyword of this Optuna version (``failed_trial_callback``
+    before 4.9)."""
     import optuna
 
+    from moalign.tuning.recovery import StaleTrialCallback
+
+    callback = StaleTrialCallback(max_retry, runs)
     if hasattr(optuna.storages, "RetryHeartbeatStaleTrialCallback"):
-        return {"heartbeat_stale_trial_callback":
-                optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=max_retry)}
-    return {"failed_trial_callback":  # pragma: no cover - Optuna < 4.9
-            optuna.storages.RetryFailedTrialCallback(max_retry=max_retry)}
+        return {"heartbeat_stale_trial_callback": callback}
+    return {"failed_trial_callback": callback}  # pragma: no cover - Optuna < 4.9
 
 
-def make_storage(storage: str | None, heartbeat: HeartbeatSpec) -> Any:
-    """``None`` -> in-memory; a URL (``sqlite:///tune.db``, ``postgresql://...``) -> an
-    ``RDBStorage`` with Optuna's heartbeat and ``RetryFailedTrialCallback``; anything else
-    is a journal file path -> ``JournalStorage(JournalFileBackend(path))``."""
+def make_storage(storage: str | None, heartbeat: HeartbeatSpec,
+                 runs: TrialRuns | None = None) -> Any:
+    """Open a study storage.
+
+    ``None`` -> in-memory; a URL (``sqlite:///tune.db``, ``postgresql://...``) -> an
+    ``RDBStorage`` with Optuna's heartbeat and
+    :class:`~moalign.tuning.recovery.StaleTrialCallback` (a stale trial is failed, its
+    MLflow run in ``runs`` ended FAILED, its parameters queued again); anything else is a
+    journal file path -> ``JournalStorage(JournalFileBackend(path))`` (no heartbeat in
+    Optuna 5.0).
+    """
     import optuna
 
     if storage is None:
@@ -91,7 +102,7 @@ def make_storage(storage: str | None, heartbeat: HeartbeatSpec) -> Any:
                 return optuna.storages.RDBStorage(
                     storage, engine_kwargs=engine_kwargs,
                     heartbeat_interval=heartbeat.interval, grace_period=heartbeat.grace_period,
-                    **_retry_callback(heartbeat.max_retry))
+                    **_stale_trial_callback(heartbeat.max_retry, runs))
         except Exception as exc:  # bad URL, missing driver, unreachable server
             raise ConfigError(f"--storage {storage}: {type(exc).__name__}: {exc}") from None
     from optuna.storages.journal import JournalFileBackend

@@ -29,6 +29,11 @@ TAG_TRIAL = "moalign.trial_number"
 TAG_STATE = "moalign.trial_state"
 
 
+def trial_run_name(base_name: str, number: int) -> str:
+    """The MLflow run name of trial ``number`` of a recipe named ``base_name``."""
+    return f"{base_name}-trial-{number}"
+
+
 class TrialObjective:
     """Callable ``objective(trial) -> value(s)`` for ``study.optimize``.
 
@@ -62,7 +67,7 @@ class TrialObjective:
 
         values = {path: p.suggest(trial, path) for path, p in self.spec.params.items()}
         data = apply_overrides(self.data, values)
-        data["name"] = f"{self.base_name}-trial-{trial.number}"
+        data["name"] = trial_run_name(self.base_name, trial.number)
         recipe = parse_recipe(data)
         monitor = TrialMonitor(trial, self.mode, self.rule, self.target.intermediate_sign())
         result = run_recipe(recipe, progress=False, parent_run_id=self.parent_run_id,

@@ -82,6 +82,8 @@ class ParentRun:
         tr.log_metrics(metrics, len(trials))
         if best:
             tr.set_tag("moalign.best_trials", ",".join(str(t.number) for t in best))
+        running = [str(t.number) for t in trials if t.state == TrialState.RUNNING]
+        tr.set_tag("moalign.running_trials", ",".join(running) or "none")
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp)
             (out / "best_trials.json").write_text(json.dumps(
@@ -197,10 +199,12 @@ def print_summary(study: optuna.Study, target: Target, *, n_run: int, storage: s
     from optuna.trial import TrialState
 
     trials = study.get_trials(deepcopy=False)
-    count = {s: sum(t.state == s for t in trials) for s in TrialState}
     print(f"study '{study.study_name}' ({storage or 'in-memory'}): {len(trials)} trials "
-          f"({count[TrialState.COMPLETE]} complete, {count[TrialState.PRUNED]} pruned, "
-          f"{count[TrialState.FAIL]} failed); {n_run} run now")
+          f"({counts_text(trials)}); {n_run} run now")
+    running = [t.number for t in trials if t.state == TrialState.RUNNING]
+    if running:
+        print(f"still RUNNING: trial {', '.join(map(str, running))} (run by another "
+              "process, or left by one that died: see docs/tuning.md, 'When a worker dies')")
     best = best_trials(study, target)
     if not best:
         print("no completed trial yet")
@@ -220,6 +224,18 @@ def print_summary(study: optuna.Study, target: Target, *, n_run: int, storage: s
         print("  artifacts: tune/best_trials.json, tune/trials.csv, plots/*.png")
     if storage is not None:
         print("  continue the study: run the same command again")
+
+
+def counts_text(trials: list[optuna.trial.FrozenTrial]) -> str:
+    """``10 complete, 1 pruned, 1 failed, 0 running`` (``, 2 waiting`` when some are)."""
+    from optuna.trial import TrialState
+
+    n = {s: sum(t.state == s for t in trials) for s in TrialState}
+    text = (f"{n[TrialState.COMPLETE]} complete, {n[TrialState.PRUNED]} pruned, "
+            f"{n[TrialState.FAIL]} failed, {n[TrialState.RUNNING]} running")
+    if n[TrialState.WAITING]:
+        text += f", {n[TrialState.WAITING]} waiting"
+    return text
 
 
 def _fmt(v: Any) -> str:

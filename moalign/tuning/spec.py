@@ -74,7 +74,7 @@ class ParamSpec:
         if not (math.isfinite(self.low) and math.isfinite(self.high) and self.low < self.high):
             raise ValueError(f"need finite low < high, got low={self.low}, high={self.high}")
         if self.log and self.step is not None:
-            raise ValueError("log and step cannot be combined (Optuna's rule)")
+            raise ValueError("step: cannot be combined with log (Optuna's rule)")
         if self.log and self.low <= 0:
             raise ValueError(f"log: needs low > 0, got {self.low}")
         if self.step is not None and self.step <= 0:
@@ -141,9 +141,15 @@ class ComponentSpec:
 
 @dataclass(frozen=True)
 class HeartbeatSpec:
-    """Optuna's heartbeat for RDB storages: a worker killed mid-trial leaves no trial
-    ``RUNNING``; the trial is failed after ``grace_period`` seconds and retried up to
-    ``max_retry`` times (``RetryFailedTrialCallback``)."""
+    """What happens to a trial whose process dies (docs/tuning.md, "When a worker dies").
+
+    Attributes:
+        interval, grace_period: Optuna's heartbeat of RDB storages (seconds; default
+            grace period: twice the interval): any worker fails a trial whose heartbeat
+            is older than ``grace_period``.
+        max_retry: how many times the parameters of such a trial, or of a local worker's
+            trial when the worker dies, are queued again (every storage).
+    """
 
     interval: int = 60
     grace_period: int | None = None

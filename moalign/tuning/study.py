@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,9 +19,17 @@ from moalign.core.config import ConfigError
 from moalign.recipes.loader import apply_overrides, load_recipe, parse_recipe, recipe_to_dict
 from moalign.recipes.schema import Recipe
 from moalign.tuning.output import ParentRun, best_trials, print_summary
+from moalign.tuning.recovery import RETRY_ATTR, TrialRuns, fail_running_trials
 from moalign.tuning.spec import TuneSpec, parse_tune_spec
 from moalign.tuning.target import Target, resolve_target
-from moalign.tuning.workers import WorkerJob, make_objective, open_study, run_workers
+from moalign.tuning.workers import (
+    WorkerExit,
+    WorkerJob,
+    WorkersReport,
+    make_objective,
+    open_study,
+    run_workers,
+)
 
 if TYPE_CHECKING:
     import optuna
@@ -35,8 +43,10 @@ class TuneResult:
         study: the Optuna study (all its trials, also those of earlier sessions).
         target: the resolved target (metric names, directions).
         parent_run_id: the MLflow tuning run, or None without tracking.
-        n_run: trials run by this call.
+        n_run: trials run by this call (a failed trial and its retry count twice).
         storage: the storage URL or journal path (None: in memory).
+        worker_exits: how each worker process ended (``n_workers > 1``), replacements
+            included; ``[e for e in worker_exits if e.killed]`` are the workers that died.
     """
 
     study: optuna.Study
@@ -44,6 +54,7 @@ class TuneResult:
     parent_run_id: str | None
     n_run: int
     storage: str | None
+    worker_exits: list[WorkerExit] = field(default_factory=list)
 
     @property
     def best_trials(self) -> list[optuna.trial.FrozenTrial]:
@@ -78,6 +89,7 @@ def tune(
     overrides: Iterable[str] = (),
     smoke: bool = False,
     verbose: bool = True,
+    fail_stale: bool = False,
 ) -> TuneResult:
     """Tune a recipe's parameters with Optuna; see docs/tuning.md.
 
@@ -92,12 +104,20 @@ def tune(
         n_workers: worker processes sharing the storage (needs ``storage``).
         overrides, smoke: as ``moalign run`` (only when ``recipe`` is a path).
         verbose: print the summary.
+        fail_stale: before the first trial, mark every ``RUNNING`` trial of the study FAIL
+            (its MLflow run FAILED, its parameters queued again): for a study left by a
+            killed session, when no other process is running it (with a journal file
+            nothing else can tell a dead session's trial from a running one).
 
     Returns:
-        A :class:`TuneResult`.
+        A :class:`TuneResult`. A worker that died (e.g. SIGKILL) and whose trial was
+        queued again is not an error: the study still ran its trials (a note is printed).
 
     Raises:
-        ConfigError: invalid ``tune:`` block or arguments (the message names the path).
+        ConfigError: invalid ``tune:`` block or arguments (the message names the path), or
+            every failed worker stopped on a recipe error.
+        RuntimeError: a worker failed (its trial raised), a dead worker's trial could not
+            be retried (``tune.heartbeat.max_retry``), or trials were left unrun.
     """
 
     if not isinstance(recipe, Recipe):
@@ -116,8 +136,11 @@ def tune(
     name = study_name or spec.study_name or recipe.name or "moalign-tune"
     from moalign.tuning.components import make_storage
 
-    store = make_storage(storage, spec.heartbeat)
+    runs = TrialRuns.of(recipe)
+    store = make_storage(storage, spec.heartbeat, runs)
     study = _create_study(name, store, storage, target)
+    if fail_stale:
+        _fail_stale(study, spec, runs, verbose)
     n_existing = len(study.get_trials(deepcopy=False))
     parent = ParentRun(recipe.tracking)
     parent_id = parent.open(study, dict(recipe.tune or {}), target, storage)
@@ -126,26 +149,53 @@ def tune(
         if n_workers == 1:
             worker_study = open_study(job, storage=store)
             worker_study.optimize(make_objective(job), n_trials=n)
-            codes = [0]
+            report = WorkersReport()
         else:
-            codes = run_workers(job, n_workers, n)
+            report = run_workers(job, n_workers, n, study)
     except BaseException as exc:
         parent.finish(study, target, "KILLED" if isinstance(exc, KeyboardInterrupt)
                       else "FAILED")
         raise
-    failed = [k for k, c in enumerate(codes) if c != 0]
-    parent.finish(study, target, "FAILED" if failed else "FINISHED")
+    errors = report.errors()
+    parent.finish(study, target, "FAILED" if errors else "FINISHED")
     n_run = len(study.get_trials(deepcopy=False)) - n_existing
     if verbose:
         print_summary(study, target, n_run=n_run, storage=storage, parent_run_id=parent_id,
                       tracking=recipe.tracking)
-    if failed:
-        codes_txt = ", ".join(f"worker {k}: exit {codes[k]}" for k in failed)
-        if all(codes[k] == 2 for k in failed):  # every failure was a user error
-            raise ConfigError(f"tuning workers stopped on a recipe error ({codes_txt}); see "
-                              "their messages above")
-        raise RuntimeError(f"tuning workers failed ({codes_txt}); see their errors above")
-    return TuneResult(study, target, parent_id, n_run, storage)
+        for note in recovery_notes(study, report):
+            print(note)
+    if errors:
+        if report.config_error:
+            raise ConfigError(f"tuning workers stopped on a recipe error "
+                              f"({'; '.join(errors)}); see their messages above")
+        raise RuntimeError(f"tuning workers failed ({'; '.join(errors)}); see their errors "
+                           "above")
+    return TuneResult(study, target, parent_id, n_run, storage, report.exits)
+
+
+def _fail_stale(study: optuna.Study, spec: TuneSpec, runs: TrialRuns | None,
+                verbose: bool) -> None:
+    for rec in fail_running_trials(study, spec.heartbeat.max_retry, runs):
+        if verbose and rec.failed:
+            print(f"note: fail_stale: trial {rec.trial} was RUNNING, marked FAIL"
+                  + (", its parameters queued again" if rec.retried else ""))
+
+
+def recovery_notes(study: optuna.Study, report: WorkersReport) -> list[str]:
+    """One line per worker that died and whose trial was retried: the retry's fate."""
+    trials = study.get_trials(deepcopy=False)
+    notes = []
+    for ex in report.recovered:
+        text = f"note: {ex.describe()}"
+        retries = [t for t in trials if ex.trial is not None
+                   and t.user_attrs.get(RETRY_ATTR) == ex.trial]
+        if ex.recovery is not None and ex.recovery.retried and retries:
+            text += "; " + ", ".join(f"retry: trial {t.number} ({t.state.name})"
+                                     for t in retries)
+        notes.append(text)
+    if notes and not report.errors():
+        notes.append("note: the study ran its trials; exit status 0")
+    return notes
 
 
 def _create_study(name: str, store: Any, storage: str | None, target: Target
@@ -179,5 +229,5 @@ def tune_from_cli(args: Any) -> int:
     [--n-workers K] [--set k=v] [--smoke]``; returns the exit code."""
     recipe = load_recipe(args.recipe, args.overrides, smoke=args.smoke)
     tune(recipe, n_trials=args.n_trials, storage=args.storage, study_name=args.study_name,
-         n_workers=args.n_workers)
+         n_workers=args.n_workers, fail_stale=bool(getattr(args, "fail_stale", False)))
     return 0

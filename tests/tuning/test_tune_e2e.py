@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import optuna
 import pytest
 from optuna.trial import TrialState
+from tune_helpers import child_runs, recipe_data, start_tune, wait_until
 
 from moalign.cli import main
 from moalign.recipes.loader import parse_recipe
@@ -22,31 +19,6 @@ from moalign.tuning.pruning import HV_ATTR, hv_history
 from moalign.tuning.spec import HeartbeatSpec
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
-TOY = Path(__file__).with_name("toy_problem.py")
-
-
-def recipe_data(tmp_path: Path, tune_block: dict[str, Any], *, uri: str | None = None,
-                experiment: str = "tune-test", problem_params: dict[str, Any] | None = None,
-                evaluations: int = 30) -> dict[str, Any]:
-    return {
-        "name": "toy",
-        "problem": {"name": f"{TOY}:make_problem", "params": problem_params or {}},
-        "solver": {"name": "random", "config": {"batch_size": 5}},
-        "budget": {"evaluations": evaluations},
-        "tracking": ({"backend": "mlflow", "uri": uri, "experiment": experiment,
-                      "plots": False} if uri else {"backend": "none"}),
-        "checkpoint": {"dir": str(tmp_path / "ckpt")},
-        "tune": tune_block,
-    }
-
-
-def child_runs(uri: str, experiment: str, parent: str) -> list[Any]:
-    from mlflow import MlflowClient
-
-    client = MlflowClient(uri)
-    exp = client.get_experiment_by_name(experiment)
-    return list(client.search_runs([exp.experiment_id],
-                                   f"tags.mlflow.parentRunId = '{parent}'", max_results=100))
 
 
 def test_two_workers_share_one_study_then_resume(tmp_path: Path, mlflow_uri: str) -> None:
@@ -153,42 +125,36 @@ def test_cli_errors_are_one_line_and_success_prints_best(
     path.write_text(yaml.safe_dump(good))
     assert main(["tune", str(path), "--n-trials", "2"]) == 0
     out = capsys.readouterr().out
-    assert "study 'toy' (in-memory): 2 trials (2 complete, 0 pruned, 0 failed)" in out
+    assert ("study 'toy' (in-memory): 2 trials (2 complete, 0 pruned, 0 failed, 0 running)"
+            in out)
     assert "best trial:" in out
 
 
 @pytest.mark.slow
-def test_killed_worker_leaves_no_running_trial(tmp_path: Path) -> None:
-    """A worker killed mid-trial: the heartbeat marks its trial FAIL, the retry callback
-    re-queues it, and the next session runs it."""
+def test_killed_worker_leaves_no_running_trial(tmp_path: Path, mlflow_uri: str) -> None:
+    """A single-process session killed mid-trial: the next session's heartbeat marks its
+    trial FAIL, ends its MLflow run FAILED and re-queues it, and runs it."""
     import yaml
+    from mlflow import MlflowClient
 
-    hold = tmp_path / "hold"
+    hold, pids = tmp_path / "hold", tmp_path / "pids"
     hold.touch()
+    pids.mkdir()
     block = {"params": {"seed": {"type": "int", "low": 0, "high": 5}}, "pruner": "none",
              "heartbeat": {"interval": 1, "grace_period": 2, "max_retry": 1}}
-    data = recipe_data(tmp_path, block, problem_params={"hold_while": str(hold)},
+    data = recipe_data(tmp_path, block, uri=mlflow_uri, experiment="heartbeat",
+                       problem_params={"hold_while": str(hold), "pid_dir": str(pids)},
                        evaluations=10)
     path = tmp_path / "hb.yaml"
     path.write_text(yaml.safe_dump(data))
     storage = f"sqlite:///{tmp_path / 'hb.db'}"
-    proc = subprocess.Popen([sys.executable, "-m", "moalign.cli", "tune", str(path),
-                             "--storage", storage, "--n-trials", "1"],
-                            env={**os.environ, "PYTHONPATH": os.getcwd()})
-    study = None
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        time.sleep(1)
-        try:
-            study = optuna.load_study(study_name="toy", storage=storage)
-        except Exception:
-            continue
-        if any(t.state == TrialState.RUNNING for t in study.get_trials()):
-            break
-    proc.kill()
-    proc.wait()
-    hold.unlink()
-    assert study is not None
+    proc = start_tune(path, "--storage", storage, "--n-trials", "1")
+    try:  # the trial's run is evaluating its first point when its pid shows up
+        wait_until(lambda: any(pids.iterdir()), 120, "the trial to start")
+    finally:
+        proc.kill()
+        proc.communicate()
+        hold.unlink()
     time.sleep(3)  # past the grace period
     res = tune(parse_recipe(data), n_trials=1, storage=storage, verbose=False)
     states = [t.state for t in res.study.get_trials()]
@@ -196,6 +162,13 @@ def test_killed_worker_leaves_no_running_trial(tmp_path: Path) -> None:
     retried = res.study.get_trials()[1]
     assert optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(retried) == 0
     assert retried.params == res.study.get_trials()[0].params
+    assert retried.user_attrs["moalign.retry_of"] == 0
+    assert res.parent_run_id is not None
+    runs = {r.data.tags.get("mlflow.runName"): r
+            for r in child_runs(mlflow_uri, "heartbeat", res.parent_run_id)}
+    assert runs["toy-trial-0"].info.status == "FAILED"
+    assert runs["toy-trial-1"].info.status == "FINISHED"
+    assert MlflowClient(mlflow_uri).get_run(res.parent_run_id).info.status == "FINISHED"
 
 
 def test_same_sampler_seed_same_study(tmp_path: Path) -> None:

@@ -51,14 +51,14 @@ def test_defaults_and_shorthands() -> None:
     ({"params": {"seed": {"type": "int", "low": 9, "high": 0}}},
      "tune.params.seed: need finite low < high"),
     ({"params": {"seed": {"type": "int", "low": 0.5, "high": 9}}},
-     "tune.params.seed: low: an int parameter needs an integer"),
+     "tune.params.seed.low: an int parameter needs an integer"),
     ({"params": {"x": {"type": "float", "low": 0, "high": 1, "log": True}}},
-     "tune.params.x: log: needs low > 0"),
+     "tune.params.x.log: needs low > 0"),
     ({"params": {"x": {"type": "float", "low": 1, "high": 2, "log": True, "step": 0.1}}},
-     "tune.params.x: log and step cannot be combined"),
-    ({"params": {"x": {"type": "categorical"}}}, "tune.params.x: choices: give at least one"),
+     "tune.params.x.step: cannot be combined with log"),
+    ({"params": {"x": {"type": "categorical"}}}, "tune.params.x.choices: give at least one"),
     ({"params": {"x": {"type": "categorical", "choices": [[1, 2]]}}},
-     "tune.params.x: choices: [1, 2] is not null"),
+     "tune.params.x.choices: [1, 2] is not null"),
     ({"params": {"x": {"type": "uniform", "low": 0, "high": 1}}},
      "tune.params.x.type: 'uniform' is not one of"),
     ({"params": {"tracking.uri": {"type": "categorical", "choices": ["a"]}}},
@@ -67,7 +67,7 @@ def test_defaults_and_shorthands() -> None:
     ({"params": {"seed": {"type": "int", "low": 0, "high": 9}}, "target": "accuracy"},
      "tune.target.type: 'accuracy' is not one of"),
     ({"params": {"seed": {"type": "int", "low": 0, "high": 9}},
-      "target": {"type": "desirability"}}, "tune.target: metrics: name the run metrics"),
+      "target": {"type": "desirability"}}, "tune.target.metrics: name the run metrics"),
     ({"params": {"seed": {"type": "int", "low": 0, "high": 9}},
       "target": {"type": "desirability", "metrics": {"acc": {"type": "dmax", "low": 1,
                                                               "high": 0}}}},
@@ -85,7 +85,7 @@ def test_defaults_and_shorthands() -> None:
      "tune.n_trials: must be >= 1"),
     ({"params": {"seed": {"type": "int", "low": 0, "high": 9}},
       "heartbeat": {"interval": 10, "grace_period": 5}},
-     "tune.heartbeat: grace_period: must exceed interval"),
+     "tune.heartbeat.grace_period: must exceed interval"),
     (None, "tune: the recipe has no tune: block"),
 ])
 def test_invalid_blocks_name_their_path(tune: Any, message: str) -> None:
@@ -138,7 +138,7 @@ def test_search_space_paths_are_checked_against_the_recipe() -> None:
         check_search_space(recipe, bad_param)
     too_low = parse_tune_spec({"params": {"solver.config.batch_size": {
         "type": "int", "low": 0, "high": 4}}})
-    with pytest.raises(ConfigError, match="batch_size must be >= 1"):
+    with pytest.raises(ConfigError, match="solver.config.batch_size: must be >= 1"):
         check_search_space(recipe, too_low)
 
 
