@@ -73,7 +73,7 @@ def build_config(cls: type[T], values: Mapping[str, Any] | None, path: str = "co
     if missing:
         raise ConfigError(f"{join_path(path, missing[0])}: required key is missing")
     try:
-        return cls(**kwargs)  # type: ignore[return-value]
+        return cls(**kwargs)
     except (TypeError, ValueError) as exc:
         raise ConfigError(_locate(str(exc), path, cls.__name__, set(fields))) from None
 

@@ -114,12 +114,12 @@ class Registry(Generic[T]):
             importlib.import_module(self._lazy[name])
             return self._items[name]
         if ":" in name:
-            return import_object(name)  # type: ignore[no-any-return]
+            return import_object(name)
         eps = self._entry_points()
         if name in eps:
             obj = eps[name].load()
             self._items.setdefault(name, obj)
-            return obj  # type: ignore[no-any-return]
+            return obj
         raise RegistryError(
             f"unknown {self.kind} {name!r}; valid names: {', '.join(self.names())} "
             f"(or 'package.module:Name')"

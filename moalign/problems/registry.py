@@ -45,5 +45,5 @@ def load_file_object(spec: str, base_dir: str | Path | None = None) -> Any:
 def get_problem(name: str, base_dir: str | Path | None = None) -> Callable[..., Any]:
     """Problem factory by registered name, ``module:function`` or ``file.py:function``."""
     if ".py:" in name:
-        return load_file_object(name, base_dir)  # type: ignore[no-any-return]
+        return load_file_object(name, base_dir)
     return PROBLEMS.get(name)

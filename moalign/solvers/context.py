@@ -223,8 +223,6 @@ class RunContext:
         restored from the checkpoint."""
         return int(self.rng.integers(0, 2**31 - 1))
 
-    torch_seed = spawn_seed  # the former name, until every solver calls spawn_seed
-
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
     with open(Path(path), "rb") as fh:

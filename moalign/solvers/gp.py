@@ -15,7 +15,7 @@ Used by ``qnehvi``/``qparego`` (:mod:`moalign.solvers.baselines.botorch_mobo`) a
 (:mod:`moalign.solvers.desirability.surrogate`), so that both fit exactly the same model.
 
 Randomness: ``fit_gpytorch_mll`` may draw from torch's global generator (random restarts
-after a failed fit); callers seed it inside ``torch.random.fork_rng``.
+after a failed fit); callers seed it inside :func:`~moalign.core.seeding.seeded_torch`.
 """
 
 from __future__ import annotations

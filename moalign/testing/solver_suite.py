@@ -51,6 +51,7 @@ __all__ = [
     "archives_equal",
     "failing_problem",
     "run_solver",
+    "toy_dtlz2",
     "toy_zdt1",
 ]
 
@@ -94,6 +95,37 @@ def toy_zdt1(n_var: int = 3) -> Problem:
         pareto_front=front,
         name=f"toy_zdt1_{n_var}",
     )
+
+
+def toy_dtlz2(n_var: int = 4, n_obj: int = 3) -> Problem:
+    """DTLZ2 (Deb, Thiele, Laumanns & Zitzler 2002) on ``[0, 1]^n_var``, all minimized.
+
+    ``g = sum_{i >= m} (x_i - 0.5)^2``; ``f_j = (1 + g) prod_{i < m-1-j} cos(x_i pi/2)``
+    ``* sin(x_{m-1-j} pi/2)`` (no sine for ``j = 0``). The front is the positive unit
+    sphere (``g = 0``); reference point ``(1.1, ..., 1.1)``.
+
+    Example:
+        >>> np.round(toy_dtlz2().evaluate(np.array([[0.0, 0.0, 0.5, 0.5]])).F, 6).tolist()
+        [[1.0, 0.0, 0.0]]
+    """
+    if n_var < n_obj:
+        raise ValueError("toy_dtlz2: n_var must be at least n_obj")
+
+    def objective(j: int) -> Callable[[np.ndarray], np.ndarray]:
+        def f(x: np.ndarray) -> np.ndarray:
+            g = ((x[:, n_obj - 1:] - 0.5) ** 2).sum(axis=1)
+            value = 1.0 + g
+            for i in range(n_obj - 1 - j):
+                value = value * np.cos(x[:, i] * np.pi / 2)
+            if j > 0:
+                value = value * np.sin(x[:, n_obj - 1 - j] * np.pi / 2)
+            return np.asarray(value, dtype=np.float64)
+
+        f.__name__ = f"f{j + 1}"
+        return f
+
+    return Problem(Box([0.0] * n_var, [1.0] * n_var), [objective(j) for j in range(n_obj)],
+                   ref_point=[1.1] * n_obj, name="toy-dtlz2")
 
 
 def _row_key(args: tuple[Any, ...], i: int) -> int:
@@ -260,6 +292,11 @@ class SolverSuite:
             run can be killed after a checkpoint and resumed.
         checkpoint_every: checkpoint period used by the resume test.
         seed_sensitive: False for a solver whose output does not depend on the seed.
+        other_problems: more problems (other space kinds, other numbers of objectives) on
+            which the solver must respect its budget, give the same archive for the same
+            seed and record a finite front: name -> ``(factory, config overrides)``.
+            Default: 3-objective DTLZ2 (:func:`toy_dtlz2`); ``{}`` where the solver
+            supports no other kind.
     """
 
     solver_name: ClassVar[str]
@@ -267,6 +304,9 @@ class SolverSuite:
     budget: ClassVar[Budget] = Budget(evaluations=40)
     checkpoint_every: ClassVar[int] = 1
     seed_sensitive: ClassVar[bool] = True
+    other_problems: ClassVar[dict[str, tuple[Callable[[], Problem], dict[str, Any]]]] = {
+        "box, 3 objectives": (toy_dtlz2, {}),
+    }
 
     _cache: ClassVar[dict[tuple[type, int], Any]] = {}
 
@@ -288,7 +328,7 @@ class SolverSuite:
         key = (type(self), 0)
         if key not in SolverSuite._cache:
             SolverSuite._cache[key] = self.run(0)
-        return SolverSuite._cache[key]  # type: ignore[no-any-return]
+        return SolverSuite._cache[key]
 
     def other_seed_run(self) -> tuple[Result, RunContext, tuple[Any, Any], tuple[Any, Any]]:
         """The seed-1 run with the global RNG states before and after it, computed once."""
@@ -297,7 +337,7 @@ class SolverSuite:
             before = _global_rng_states()
             result, ctx = self.run(1)
             SolverSuite._cache[key] = (result, ctx, before, _global_rng_states())
-        return SolverSuite._cache[key]  # type: ignore[no-any-return]
+        return SolverSuite._cache[key]
 
     # (a)
     def test_budget_respected(self) -> None:
@@ -402,3 +442,19 @@ class SolverSuite:
                 setattr(solver.config, fields[0].name, None)
         with pytest.raises(ConfigError, match="no_such_option"):
             cls({**self.config, "no_such_option": 1})
+
+    # (g)
+    def test_other_problems(self) -> None:
+        for name, (factory, overrides) in self.other_problems.items():
+            config = {**self.config, **overrides}
+            runs = [run_solver(self.solver_name, config, factory(), self.budget, 0)
+                    for _ in range(2)]
+            (result, ctx), (again, _) = runs
+            n_obj = ctx.problem.n_obj
+            assert 0 < ctx.archive.n_evals, f"{name}: nothing evaluated"
+            if self.budget.evaluations is not None:
+                assert ctx.archive.n_evals <= self.budget.evaluations, name
+            assert len(result.front) > 0 and np.all(np.isfinite(result.front.F)), name
+            assert result.front.F.shape[1] == n_obj, name
+            ok, why = archives_equal(result.archive, again.archive)
+            assert ok, f"{name}: two runs with seed 0 differ: {why}"

@@ -100,7 +100,7 @@ class _TorchGlobal(Solver):
     def solve(self, problem: Problem, ctx: Any) -> Result:
         import torch
 
-        torch.manual_seed(ctx.torch_seed())
+        torch.manual_seed(ctx.spawn_seed())
         while not ctx.should_stop():
             ctx.evaluate(torch.rand(ctx.batch_size(8), 3, dtype=torch.float64).numpy())
         return Result(ctx.archive)

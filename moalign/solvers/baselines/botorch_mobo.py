@@ -28,8 +28,8 @@ Acquisition functions:
   scaled to ``[0, 1]`` by the range of the posterior means at the observed points; its noisy
   expected improvement is maximized, with the batch's earlier points pending.
 
-Randomness: all torch draws happen inside ``torch.random.fork_rng`` after
-``torch.manual_seed(s)`` with ``s = ctx.torch_seed()`` drawn once per step (BoTorch's
+Randomness: all torch draws happen inside :func:`~moalign.core.seeding.seeded_torch`
+with ``s = ctx.spawn_seed()`` drawn once per step (BoTorch's
 ``optimize_acqf`` and ``sample_simplex`` draw from torch's global generator); ``fork_rng``
 restores the global state afterwards, so the caller's RNG is left as it was.
 
@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from moalign.core.seeding import seeded_torch
 from moalign.core.space import Box
 from moalign.solvers.base import Result, Solver, register_solver
 from moalign.solvers.gp import fit_gp
@@ -186,8 +187,7 @@ def _propose(problem: Problem, ctx: RunContext, cfg: BoTorchMOBOConfig, q: int,
     if len(U) < 2 or ref is None:
         return _sobol_unit(q, d, seed), True
     ref_max = -problem.objectives.to_min(np.asarray(ref)[None, :])[0]
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded_torch(seed):
         Ut = torch.as_tensor(U, dtype=torch.float64)
         Yt = torch.as_tensor(Y, dtype=torch.float64)
         try:
@@ -207,7 +207,7 @@ def bo_loop(problem: Problem, ctx: RunContext, cfg: BoTorchMOBOConfig, propose: 
     state = ctx.load_state() or {"iteration": 0}
     it = int(state["iteration"])
     while not ctx.should_stop():
-        seed = ctx.torch_seed()
+        seed = ctx.spawn_seed()
         fallback = False
         if it == 0:
             U = _sobol_unit(ctx.batch_size(cfg.n_initial), space.dim, seed)

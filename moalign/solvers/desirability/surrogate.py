@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, TypedDict, cast
 
 import numpy as np
 
+from moalign.core.seeding import seeded_torch
 from moalign.solvers.gp import fit_gp
 
 if TYPE_CHECKING:
@@ -79,13 +80,12 @@ class ExpectedImprovementOfD:
 
         a = ev.ctx.archive
         ok = np.all(np.isfinite(a.F), axis=1)
-        seed = ev.ctx.torch_seed()
+        seed = ev.ctx.spawn_seed()
         cand = ev.sample_region(self.cfg.n_candidates)
         if ok.sum() < 2:
             return cand[0]
         U = ev.box.to_unit(np.asarray(a.X[ok], dtype=np.float64))
-        with torch.random.fork_rng():
-            torch.manual_seed(seed)
+        with seeded_torch(seed):
             acq = self.acquisition(ev, U, a.F[ok], seed)
             with torch.no_grad():
                 best = self._maximize(

@@ -22,6 +22,7 @@ from moalign.core.compositional import (
     terminal_distribution,
     transition_table,
 )
+from moalign.core.seeding import seeded_torch
 from moalign.solvers.mogfn.networks import Conditioning, LogZ, MLPPolicy, TransformerPolicy
 
 
@@ -69,8 +70,7 @@ class ConditionalSampler:
                  init_seed: int = 0) -> None:
         self.env, self.n_obj, self.spec = env, n_obj, dict(spec)
         # Initial weights from a private seed; torch's global RNG is restored afterwards.
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(init_seed))
+        with seeded_torch(init_seed):
             self._build(env)
         self._table: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 

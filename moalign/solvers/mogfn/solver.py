@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 import torch
@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class GFNConfig:
-    """Options shared by ``mogfn`` and ``op-gfn`` (defaults: HyperGrid in METHODS.md §1).
+    """Options shared by ``mogfn`` and ``op-gfn`` (defaults: HyperGrid, docs/methods.md).
 
     Attributes:
         batch_size: trajectories (= objective evaluations) per training step.
@@ -115,6 +115,9 @@ class GFNConfig:
             raise ValueError("lr, lr_logz, grad_clip and beta_max must be positive")
         if self.eval_every < 0:
             raise ValueError("eval_every must be >= 0 (0 turns evaluation off)")
+
+
+GFNConfigT = TypeVar("GFNConfigT", bound=GFNConfig)
 
 
 @dataclass(frozen=True)
@@ -186,7 +189,7 @@ class _Trainer:
 
     def setup(self, ctx: RunContext) -> None:
         state = ctx.load_state()
-        seed = 0 if state is not None else ctx.torch_seed()
+        seed = 0 if state is not None else ctx.spawn_seed()
         self.model = ConditionalSampler(self.env, self.m, self.spec, init_seed=seed)
         self.opt = torch.optim.Adam([
             {"params": list(self.model.policy.parameters()), "lr": self.cfg.lr},
@@ -262,7 +265,8 @@ class _Trainer:
         ctx.save_state(self.snapshot())
 
     def evaluate(self, seed: int = 0) -> dict[str, float]:
-        """The METHODS.md §1 evaluation of the current sampler (outside the budget)."""
+        """The MOGFN evaluation protocol (docs/methods.md) of the current sampler, outside
+        the budget."""
         cfg, model = self.cfg, self.model
         out = evaluate_sampler(
             self.problem, lambda w, n: model.sample(np.repeat(w, n, axis=0), len(w) * n,
@@ -288,7 +292,7 @@ def _solve(trainer: _Trainer, ctx: RunContext) -> Result:
     return Result(ctx.archive, model=trainer.model, info={"train_steps": trainer.n_steps})
 
 
-class _GFNSolver(Solver):
+class _GFNSolver(Solver[GFNConfigT]):
     """What both GFlowNet solvers share: a loss object, injected or the solver's default.
 
     Args:
@@ -297,7 +301,7 @@ class _GFNSolver(Solver):
         **overrides: config fields.
     """
 
-    def __init__(self, config: GFNConfig | dict[str, Any] | None = None, /, *,
+    def __init__(self, config: GFNConfigT | dict[str, Any] | None = None, /, *,
                  loss: GFNLoss | None = None, **overrides: Any) -> None:
         super().__init__(config, **overrides)
         if loss is not None and not isinstance(loss, GFNLoss):
@@ -327,7 +331,7 @@ class _GFNSolver(Solver):
 
 
 @register_solver("mogfn")
-class MOGFN(_GFNSolver):
+class MOGFN(_GFNSolver[MOGFNConfig]):
     """Preference-conditioned GFlowNet (MOGFN-PC, Jain et al., ICML 2023).
 
     Trains with :class:`~moalign.solvers.mogfn.losses.TrajectoryBalance` unless given
@@ -350,7 +354,6 @@ class MOGFN(_GFNSolver):
     """
 
     Config = MOGFNConfig
-    config: MOGFNConfig
 
     def default_loss(self) -> GFNLoss:
         return TrajectoryBalance()
@@ -368,7 +371,7 @@ class MOGFN(_GFNSolver):
 
 
 @register_solver("op-gfn")
-class OPGFN(_GFNSolver):
+class OPGFN(_GFNSolver[OPGFNConfig]):
     """Order-preserving GFlowNet for Pareto fronts (Chen & Mauch, ICLR 2024).
 
     Trains an unconditional sampler with
@@ -377,7 +380,6 @@ class OPGFN(_GFNSolver):
     """
 
     Config = OPGFNConfig
-    config: OPGFNConfig
 
     def default_loss(self) -> GFNLoss:
         return OrderPreserving()

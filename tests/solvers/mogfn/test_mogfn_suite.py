@@ -15,12 +15,20 @@ from moalign.solvers.mogfn import MOGFN, OPGFN, exact_l1
 from moalign.testing import SolverSuite
 
 TINY = {"batch_size": 8, "n_hidden": 16, "n_layers": 2, "n_bins": 8}
+# Other space kinds and numbers of objectives the GFlowNets must handle.
+OTHER_PROBLEMS = {
+    "grid, 3 objectives": (lambda: get_problem("hypergrid")(
+        height=4, objectives=["branin", "currin", "shubert"]), {}),
+    "sequences, 2 objectives": (lambda: get_problem("ngrams")(
+        ngrams=["AV", "VC"], min_length=3, max_length=5), {"n_layers": 1}),
+}
 
 
 class TestMOGFNSuite(SolverSuite):
     solver_name = "mogfn"
     config = TINY
     budget = Budget(evaluations=40)
+    other_problems = OTHER_PROBLEMS
 
     def make_problem(self) -> Problem:
         return get_problem("hypergrid")(height=4)
@@ -30,6 +38,7 @@ class TestOPGFNSuite(SolverSuite):
     solver_name = "op-gfn"
     config = TINY
     budget = Budget(evaluations=40)
+    other_problems = OTHER_PROBLEMS
 
     def make_problem(self) -> Problem:
         return get_problem("hypergrid")(height=4)
@@ -41,6 +50,7 @@ class TestMOGFNReusingEvaluationsSuite(SolverSuite):
     solver_name = "mogfn"
     config = {**TINY, "reuse_evaluations": True}
     budget = Budget(evaluations=40)
+    other_problems = {}  # the same solver: TestMOGFNSuite covers the other kinds
 
     def make_problem(self) -> Problem:
         return get_problem("hypergrid")(height=8)
@@ -50,6 +60,7 @@ class TestMOGFNOnNGramsSuite(SolverSuite):
     solver_name = "mogfn"
     config = {**TINY, "alpha": 1.0, "beta": 8.0, "n_layers": 1, "lr": 1e-3}
     budget = Budget(evaluations=24)
+    other_problems = {}  # the same solver: TestMOGFNSuite covers the other kinds
 
     def make_problem(self) -> Problem:
         return get_problem("ngrams")(ngrams=["AV", "VC"], min_length=3, max_length=5)
