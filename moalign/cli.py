@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument("--storage", default=None, help="Optuna storage URL or journal file")
     tune.add_argument("--study-name", default=None)
     tune.add_argument("--n-workers", type=int, default=1)
+    tune.add_argument("--fail-stale", action="store_true",
+                      help="first mark every RUNNING trial of the study FAIL (only when no "
+                           "other process is running the study)")
     return parser
 
 

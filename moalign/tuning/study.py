@@ -229,5 +229,5 @@ def tune_from_cli(args: Any) -> int:
     [--n-workers K] [--set k=v] [--smoke]``; returns the exit code."""
     recipe = load_recipe(args.recipe, args.overrides, smoke=args.smoke)
     tune(recipe, n_trials=args.n_trials, storage=args.storage, study_name=args.study_name,
-         n_workers=args.n_workers, fail_stale=bool(getattr(args, "fail_stale", False)))
+         n_workers=args.n_workers, fail_stale=args.fail_stale)
     return 0

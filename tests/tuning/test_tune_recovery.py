@@ -253,12 +253,21 @@ def test_fail_stale_option_retries_a_left_running_trial(tmp_path: Path) -> None:
     plain = tune(recipe, n_trials=1, storage=storage, verbose=False)
     assert [t.state for t in plain.study.get_trials()] == [TrialState.RUNNING,
                                                            TrialState.COMPLETE]
-    res = tune(recipe, n_trials=1, storage=storage, verbose=False, fail_stale=True)
-    states = [t.state for t in res.study.get_trials()]
-    assert states == [TrialState.FAIL, TrialState.COMPLETE, TrialState.COMPLETE]
-    retry = res.study.get_trials()[2]
-    assert retry.user_attrs[RETRY_ATTR] == number
-    assert retry.params == res.study.get_trials()[number].params
+    import optuna
+    import yaml
+
+    from moalign.cli import main
+
+    path = tmp_path / "left.yaml"
+    path.write_text(yaml.safe_dump(recipe_data(tmp_path, block, evaluations=10)))
+    assert main(["tune", str(path), "--n-trials", "1", "--storage", storage,
+                 "--fail-stale"]) == 0
+    trials = optuna.load_study(study_name="left",
+                               storage=make_storage(storage, HeartbeatSpec())).get_trials()
+    assert [t.state for t in trials] == [TrialState.FAIL, TrialState.COMPLETE,
+                                         TrialState.COMPLETE]
+    assert trials[2].user_attrs[RETRY_ATTR] == number
+    assert trials[2].params == trials[number].params
 
 
 def test_worker_report_exit_semantics() -> None:
