@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -12,7 +12,7 @@ from moalign.core import Objective
 from moalign.solvers import Budget, RunContext, get_solver
 from moalign.testing.solver_suite import SolverSuite
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.llm]
 RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 FAST = {"per_device_train_batch_size": 8, "num_generations": 4, "max_completion_length": 24,
         "eval_every": 1, "n_val_samples": 1, "learning_rate": 1e-3, "torch_threads": 1}
@@ -87,6 +87,7 @@ class TestDRWSuite(SolverSuite):
     solver_name = "drw"
     config = {**FAST, "mode": "gradient"}
     budget = Budget(steps=4)
+    other_problems: ClassVar[dict[str, Any]] = {}  # text problems only (TypeError otherwise)
 
     def make_problem(self) -> Any:
         return tiny_problem()

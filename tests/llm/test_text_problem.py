@@ -31,6 +31,7 @@ def test_from_list_with_held_out_split():
         p.evaluate(["x"])
 
 
+@pytest.mark.llm  # needs the llm extra
 def test_from_jsonl_and_plain_strings(tmp_path):
     path = tmp_path / "train.jsonl"
     path.write_text("\n".join(json.dumps({"question": f"q{i}", "answer": i}) for i in range(6)))
@@ -42,6 +43,7 @@ def test_from_jsonl_and_plain_strings(tmp_path):
         get_problem("text")(prompts=str(path), objectives=OBJS, policy="m")
 
 
+@pytest.mark.llm  # needs the llm extra
 def test_saved_hf_dataset_folder(tmp_path):
     import datasets
 

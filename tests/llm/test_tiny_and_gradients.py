@@ -11,6 +11,7 @@ from moalign.llm.generation import completion_logprobs, sample_completions
 from moalign.llm.tiny import CHARS, TinyModelConfig, build_char_tokenizer, synthetic_corpus
 
 
+@pytest.mark.llm  # needs the llm extra
 def test_char_tokenizer_round_trip():
     tok = build_char_tokenizer()
     text = "Q: 12+7=?\nA: 12 plus 7 makes 19. #### 19"
@@ -42,6 +43,7 @@ def _manual_logprob(model, tok, prompt, comp_ids):
     return lp[-len(comp_ids):].mean()
 
 
+@pytest.mark.llm  # needs the llm extra
 def test_completion_logprobs_match_unpadded(random_tiny_llama):
     model, tok = random_tiny_llama
     prompts = ["Q: 1+1=?\nA:", "Q: 10-3=?\nA:"]
@@ -53,6 +55,7 @@ def test_completion_logprobs_match_unpadded(random_tiny_llama):
     torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.llm  # needs the llm extra
 def test_gradient_gram_equals_separate_backward_passes(random_tiny_llama):
     model, tok = random_tiny_llama
     prompts = ["Q: 1+1=?\nA:"] * 2 + ["Q: 4-2=?\nA:"] * 2
@@ -76,6 +79,7 @@ def test_gradient_gram_equals_separate_backward_passes(random_tiny_llama):
         select_parameters(model, "no_such_param")
 
 
+@pytest.mark.llm  # needs the llm extra
 def test_sample_completions_reproducible_and_keeps_global_rng(random_tiny_llama):
     model, tok = random_tiny_llama
     state = torch.random.get_rng_state().clone()

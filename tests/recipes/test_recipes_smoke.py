@@ -28,6 +28,7 @@ def test_quickstart_smoke_through_the_cli(mlflow_uri, tmp_path, capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.llm  # drw_tiny trains with TRL
 @pytest.mark.parametrize("path", RECIPES, ids=[Path(p).stem for p in RECIPES])
 def test_every_recipe_runs_in_smoke_size(path, mlflow_uri, tmp_path):
     if Path(path).stem == "drw_hf":

@@ -4,6 +4,9 @@ TRL reads ``trainer.reward_weights`` (a float32 tensor) at each generation, so t
 callback holds the trainer and writes the weights in place (``copy_``). In
 ``hypervolume`` mode the tensor is ``m_t · w`` (user weights times the meta-reward); in
 ``gradient`` mode it is the mirror-descent weights.
+
+The module imports without transformers (the llm extra): ``DRWCallback`` then derives from
+``object`` and serves stand-in trainers only; TRL training needs the extra anyway.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from transformers import TrainerCallback
 
 from moalign.llm.drw.weighting import hypervolume_step, mirror_descent_update
 from moalign.llm.generation import completion_logprobs, sample_completions
@@ -24,6 +26,11 @@ if TYPE_CHECKING:
     from moalign.llm.drw.config import DRWConfig
     from moalign.llm.problem import TextProblem
     from moalign.solvers.context import RunContext
+
+try:
+    from transformers import TrainerCallback
+except ImportError:  # no llm extra: the helpers stay importable (doctests, stand-in trainers)
+    TrainerCallback = object  # type: ignore[misc, assignment]
 
 
 def select_parameters(model: Any, spec: str) -> list[Any]:

@@ -1,19 +1,139 @@
-"""Configuration of the ``drw`` solver (validated here: TRL itself fails only at step 1)."""
+"""Configuration of the ``drw`` solver (validated here: TRL itself fails only at step 1).
+
+The TRL options the solver sets come from one table, :data:`GRPO_FIELDS`: for each
+``GRPOConfig`` field, where its value comes from (a :class:`DRWConfig` field, the run, or a
+constant). :func:`grpo_args` builds the trainer's arguments from it, and :data:`OWNED`, the
+options that ``trl_args`` may not set, is its key set. :data:`TRL_DEFAULT_DIFFERENCES` says,
+for every field whose value under the default config differs from TRL's own default, why.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
 
 LOSS_TYPES = ("grpo", "dr_grpo", "dapo", "bnpo", "cispo", "sapo", "luspo", "vespo")
 SCALE_REWARDS = ("group", "batch", "none")
 AGGREGATIONS = ("sum_then_normalize", "normalize_then_sum")
-# options that the solver sets itself and that trl_args may not override
-_OWNED = {"output_dir", "max_steps", "seed", "reward_weights", "multi_objective_aggregation",
-          "scale_rewards", "loss_type", "learning_rate", "num_generations",
-          "per_device_train_batch_size", "gradient_accumulation_steps", "beta",
-          "max_completion_length", "temperature", "num_iterations", "use_cpu", "bf16",
-          "save_steps", "save_strategy", "save_total_limit", "report_to", "logging_steps"}
+
+
+@dataclass(frozen=True)
+class FromConfig:
+    """The ``GRPOConfig`` field takes the value of the :class:`DRWConfig` field ``name``."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class FromRun:
+    """The ``GRPOConfig`` field takes a value the solver computes for the run (``name``)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """The ``GRPOConfig`` field always takes ``value``."""
+
+    value: Any
+
+
+Source = FromConfig | FromRun | Fixed
+
+# GRPOConfig field -> where drw takes its value. The only list of the TRL options drw sets:
+# the trainer's arguments (grpo_args) and the options trl_args may not set (OWNED) both
+# come from it.
+GRPO_FIELDS: Mapping[str, Source] = MappingProxyType({
+    "output_dir": FromRun("output_dir"),
+    "max_steps": FromRun("max_steps"),
+    "seed": FromRun("seed"),
+    "reward_weights": FromRun("reward_weights"),
+    "learning_rate": FromConfig("learning_rate"),
+    "beta": FromConfig("beta"),
+    "temperature": FromConfig("temperature"),
+    "num_iterations": FromConfig("num_iterations"),
+    "per_device_train_batch_size": FromConfig("per_device_train_batch_size"),
+    "gradient_accumulation_steps": FromConfig("gradient_accumulation_steps"),
+    "num_generations": FromConfig("num_generations"),
+    "max_completion_length": FromConfig("max_completion_length"),
+    "multi_objective_aggregation": FromConfig("multi_objective_aggregation"),
+    "scale_rewards": FromConfig("scale_rewards"),
+    "loss_type": FromConfig("loss_type"),
+    "use_cpu": FromConfig("use_cpu"),
+    "bf16": FromConfig("bf16"),
+    "save_steps": FromConfig("eval_every"),
+    "save_total_limit": FromConfig("save_total_limit"),
+    "save_strategy": Fixed("steps"),   # TRL's default too; save_steps needs it
+    "logging_steps": Fixed(1),
+    "report_to": Fixed("none"),        # TRL's default too; moalign's tracker logs the run
+    "disable_tqdm": Fixed(True),
+})
+
+OWNED: frozenset[str] = frozenset(GRPO_FIELDS)
+"""``GRPOConfig`` options that drw sets itself; ``trl_args`` may not set them."""
+
+# Why drw's value differs from GRPOConfig's default (TRL 1.16), for every field of
+# GRPO_FIELDS whose value under DRWConfig() differs; tests/llm/test_drw_trl_args.py checks
+# this list against the installed TRL, and docs/alignment.md repeats it.
+TRL_DEFAULT_DIFFERENCES: Mapping[str, str] = MappingProxyType({
+    "output_dir": "TRL: 'trainer_output' in the working directory. drw: the run's checkpoint "
+                  "folder '<checkpoint dir>/trl' (so a resumed run finds TRL's checkpoint), "
+                  "else a temporary folder removed when solve() ends.",
+    "max_steps": "TRL: -1 (train num_train_epochs=3 epochs). drw: the budget's steps, else "
+                 "max_steps=100; the budget counts training steps.",
+    "seed": "TRL: 42. drw: the run's seed, like every moalign solver.",
+    "reward_weights": "TRL: None (all 1). drw: the weights it learns (gradient mode: on the "
+                      "simplex; hypervolume mode: user weights x m_t), written in place.",
+    "learning_rate": "TRL: 1e-6. drw: 1e-5, a larger step for its short default runs "
+                     "(max_steps=100); a choice, not a measurement: set it per model.",
+    "max_completion_length": "TRL: 512. drw: 64, CPU-sized (the tiny model, tests); set it "
+                             "for a real model (recipes/drw_hf.yaml: 256).",
+    "use_cpu": "TRL: False. drw: True, so the defaults run on any machine; GPU recipes set "
+               "use_cpu: false.",
+    "bf16": "TRL: None, which becomes True unless fp16 is set. drw: False (float32), the "
+            "CPU default; TRL's True fails without a bf16 GPU unless use_cpu is set. GPU "
+            "recipes set bf16: true.",
+    "save_steps": "TRL: 500. drw: eval_every=5; a TRL checkpoint with every validation, so "
+                  "the solver state it hands the runner always points at one.",
+    "save_total_limit": "TRL: None (keep all). drw: 2, bounding the disk; resume needs >= 1.",
+    "logging_steps": "TRL: 10. drw: 1; TRL's training logs recorded with each validation "
+                     "vector are the latest step's.",
+    "disable_tqdm": "TRL: None (shown unless the log level hides it). drw: True; the runner "
+                    "shows its own progress.",
+})
+
+
+def grpo_args(config: DRWConfig, run: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for TRL's ``GRPOConfig``: :data:`GRPO_FIELDS`, then ``trl_args``.
+
+    Args:
+        config: the drw config.
+        run: the run's values, one per :class:`FromRun` entry (``output_dir``,
+            ``max_steps``, ``seed``, ``reward_weights``).
+
+    Returns:
+        ``{GRPOConfig field: value}``; ``config.trl_args`` never overlaps the table
+        (checked when the config is built).
+
+    Raises:
+        KeyError: ``run`` lacks a value the table takes from the run.
+    """
+    needed = {s.name for s in GRPO_FIELDS.values() if isinstance(s, FromRun)}
+    missing = sorted(needed - set(run))
+    if missing:
+        raise KeyError(f"grpo_args: no run value for {missing}")
+    args = {name: _value(source, config, run) for name, source in GRPO_FIELDS.items()}
+    return {**args, **config.trl_args}
+
+
+def _value(source: Source, config: DRWConfig, run: Mapping[str, Any]) -> Any:
+    if isinstance(source, FromConfig):
+        return getattr(config, source.name)
+    if isinstance(source, FromRun):
+        return run[source.name]
+    return source.value
 
 
 @dataclass(frozen=True)
@@ -51,11 +171,16 @@ class DRWConfig:
         min_weight: floor on gradient-mode weights (keeps every objective alive).
         weight_update_every: steps between gradient-mode weight updates.
         use_cpu, bf16: device options (CPU defaults).
-        torch_threads: set ``torch.set_num_threads`` (None: leave it).
-        output_dir: TRL's output/checkpoint folder (default: under the run's checkpoint
-            folder, else a temporary folder).
+        torch_threads: ``torch.set_num_threads`` while the solver runs; the previous count
+            is restored when it ends (None: leave it).
+        output_dir: TRL's output/checkpoint folder (default: ``<run checkpoint dir>/trl``,
+            else a temporary folder removed when ``solve`` ends).
         save_total_limit: TRL checkpoints kept.
-        trl_args: further ``GRPOConfig`` options (names checked against TRL).
+        trl_args: further ``GRPOConfig`` options (names checked against TRL; the options in
+            :data:`OWNED` are set through the keys above).
+
+    Defaults that differ from TRL's own are listed, with the reason, in
+    :data:`TRL_DEFAULT_DIFFERENCES`.
     """
 
     mode: Literal["fixed", "hypervolume", "gradient"] = "fixed"
@@ -118,7 +243,9 @@ class DRWConfig:
         if self.weights is not None:
             _check(all(w >= 0 for w in self.weights) and sum(self.weights) > 0,
                    "weights must be non-negative with a positive sum")
-        bad = sorted(set(self.trl_args) & _OWNED)
+        _check(self.torch_threads is None or self.torch_threads > 0,
+               "torch_threads must be positive (or null: leave torch's setting)")
+        bad = sorted(set(self.trl_args) & OWNED)
         _check(not bad, f"trl_args: set {bad} through the drw config keys instead")
         unknown = sorted(set(self.trl_args) - _grpo_fields()) if self.trl_args else []
         _check(not unknown, f"trl_args: {unknown} are not GRPOConfig options")

@@ -18,10 +18,17 @@ Every ``eval_every`` steps the callback samples on the held-out prompts and reco
 validation vector (mean of each objective, user orientation) with ``ctx.record``; the
 metrics carry the weights, the meta-reward and failure counts. The aligned model is
 ``Result.model`` (an :class:`AlignedModel` directory).
+
+The solver leaves the caller's process as it found it: the global random states and torch's
+thread count are restored when ``solve`` returns or raises, and TRL's work folder is the
+run's checkpoint folder (``<checkpoint dir>/trl``) or a temporary one that is removed when
+``solve`` ends (the aligned model is then moved to a temporary folder removed when the
+process exits, see :meth:`AlignedModel.take`).
 """
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -31,10 +38,15 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from moalign.core.problem import Problem
-from moalign.llm.drw.config import DRWConfig
+from moalign.llm.drw.config import DRWConfig, grpo_args
 from moalign.llm.objectives import as_reward_func
 from moalign.solvers.base import Result, Solver, register_solver
 from moalign.solvers.context import RunContext
+
+WORK_PREFIX = "moalign-drw-"
+"""Prefix of the temporary TRL work folder (removed when ``solve`` ends)."""
+MODEL_PREFIX = "moalign-drw-model-"
+"""Prefix of the aligned model's temporary folder (removed when the process exits)."""
 
 
 @contextmanager
@@ -59,6 +71,50 @@ def preserved_global_rng() -> Iterator[None]:
             np.random.set_state(npy)
 
 
+@contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the body with ``n`` torch threads and restore the previous global count on exit.
+
+    Args:
+        n: intra-op threads for the body (``torch.set_num_threads``); None keeps the
+            current count. The count on entry is restored in every case, also when the
+            body raises or when something inside (TRL, transformers) changed it.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
+
+
+@contextmanager
+def work_folder(output_dir: str | None, checkpoint_dir: Path | None) -> Iterator[tuple[Path, bool]]:
+    """TRL's output folder for one solve, and whether it is temporary.
+
+    Args:
+        output_dir: the config's ``output_dir`` (used as it is, never removed).
+        checkpoint_dir: the run's checkpoint folder; TRL then works in
+            ``<checkpoint_dir>/trl``, where a resumed run finds TRL's checkpoints.
+
+    Yields:
+        ``(folder, temporary)``. Without either folder it is a new ``moalign-drw-*``
+        folder under ``tempfile.gettempdir()``, removed when the block ends, also when it
+        raises.
+    """
+    if output_dir:
+        yield Path(output_dir), False
+    elif checkpoint_dir is not None:
+        yield checkpoint_dir / "trl", False
+    else:
+        with tempfile.TemporaryDirectory(prefix=WORK_PREFIX, ignore_cleanup_errors=True) as tmp:
+            yield Path(tmp), True
+
+
 @dataclass
 class AlignedModel:
     """A trained model directory (``save_pretrained`` format, tokenizer included).
@@ -81,7 +137,23 @@ class AlignedModel:
 
     @classmethod
     def load(cls, directory: Path) -> AlignedModel:
+        """The model folder ``directory`` (a ``save`` output); never removed by moalign."""
         return cls(Path(directory))
+
+    @classmethod
+    def take(cls, source: Path) -> AlignedModel:
+        """Move the files of ``source`` into a new temporary folder that lives as long as
+        the Python process.
+
+        The folder (prefix :data:`MODEL_PREFIX`, under ``tempfile.gettempdir()``) is
+        removed when the interpreter exits (``atexit``), not when the object is collected,
+        so ``solver.solve(...).model.path`` stays valid; ``save`` the model to keep it.
+        """
+        model = cls(Path(tempfile.mkdtemp(prefix=MODEL_PREFIX)))
+        atexit.register(shutil.rmtree, model.path, ignore_errors=True)
+        for item in Path(source).iterdir():
+            shutil.move(str(item), str(model.path / item.name))
+        return model
 
     def load_pretrained(self) -> tuple[Any, Any]:
         """``(model, tokenizer)`` loaded with transformers."""
@@ -92,7 +164,7 @@ class AlignedModel:
 
 
 @register_solver("drw")
-class DRW(Solver):
+class DRW(Solver[DRWConfig]):
     """Dynamic reward weighting over TRL's GRPOTrainer; see the module docstring.
 
     Example:
@@ -102,20 +174,20 @@ class DRW(Solver):
     """
 
     Config = DRWConfig
-    config: DRWConfig
 
     def solve(self, problem: Problem, ctx: RunContext) -> Result:
+        """Train the policy with TRL; see the module docstring.
+
+        Raises:
+            TypeError: ``problem`` is not a text problem.
+        """
         from moalign.llm.problem import TextProblem
 
         if not isinstance(problem, TextProblem):
             raise TypeError("drw solves text problems (problem 'text'), got "
                             f"{type(problem).__name__}")
-        import torch
-
-        cfg = self.config
-        if cfg.torch_threads:
-            torch.set_num_threads(cfg.torch_threads)
-        with preserved_global_rng():  # TRL seeds the global RNGs (transformers.set_seed)
+        # TRL seeds the global RNGs (transformers.set_seed); both are restored on exit
+        with torch_threads(self.config.torch_threads), preserved_global_rng():
             return self._solve(problem, ctx)
 
     def _solve(self, problem: Any, ctx: RunContext) -> Result:
@@ -124,32 +196,31 @@ class DRW(Solver):
         state = ctx.load_state()
         funcs = [as_reward_func(o) for o in problem.objectives]
         callback = DRWCallback(self.config, problem, ctx, funcs, state)
-        out_dir = self._output_dir(ctx)
-        trainer = self._trainer(problem, ctx, funcs, callback, out_dir)
-        callback.bind(trainer)
-        resume = callback.checkpoint if state is not None else None
-        if resume is not None and not Path(resume).is_dir():
-            resume = None  # TRL checkpoint gone (save_total_limit): continue from scratch
-        if not ctx.should_stop():
-            trainer.train(resume_from_checkpoint=resume)
-        final = out_dir / "final"
-        trainer.save_model(str(final))  # every rank: DeepSpeed/FSDP gather inside
-        if trainer.accelerator.is_main_process:
-            trainer.processing_class.save_pretrained(str(final))
+        with work_folder(self.config.output_dir, ctx.checkpoint_dir) as (out_dir, temporary):
+            trainer = self._trainer(problem, ctx, funcs, callback, out_dir)
+            callback.bind(trainer)
+            self._train(trainer, callback.checkpoint if state is not None else None, ctx)
+            final = out_dir / "final"
+            trainer.save_model(str(final))  # every rank: DeepSpeed/FSDP gather inside
+            if trainer.accelerator.is_main_process:
+                trainer.processing_class.save_pretrained(str(final))
+            model = AlignedModel.take(final) if temporary else AlignedModel(final)
+            global_step = int(trainer.state.global_step)
         names = problem.objectives.names
         info = {
             "weights": dict(zip(names, callback.effective_weights().tolist(), strict=True)),
             "n_failed": {f.__name__: f.n_failed for f in funcs},
-            "global_step": int(trainer.state.global_step),
+            "global_step": global_step,
         }
-        return Result(ctx.archive, model=AlignedModel(final), info=info)
+        return Result(ctx.archive, model=model, info=info)
 
-    def _output_dir(self, ctx: RunContext) -> Path:
-        if self.config.output_dir:
-            return Path(self.config.output_dir)
-        if ctx.checkpoint_dir is not None:
-            return ctx.checkpoint_dir / "trl"
-        return Path(tempfile.mkdtemp(prefix="moalign-drw-"))
+    @staticmethod
+    def _train(trainer: Any, resume: str | None, ctx: RunContext) -> None:
+        """Run TRL's training loop, from TRL checkpoint ``resume`` when it still exists."""
+        if resume is not None and not Path(resume).is_dir():
+            resume = None  # TRL checkpoint gone (save_total_limit): continue from scratch
+        if not ctx.should_stop():
+            trainer.train(resume_from_checkpoint=resume)
 
     def _trainer(self, problem: Any, ctx: RunContext, funcs: list[Any], callback: Any,
                  out_dir: Path) -> Any:
@@ -157,33 +228,10 @@ class DRW(Solver):
         from trl import GRPOConfig, GRPOTrainer
 
         cfg = self.config
-        max_steps = ctx.budget.steps or cfg.max_steps
-        args = GRPOConfig(
-            output_dir=str(out_dir),
-            max_steps=int(max_steps),
-            seed=int(ctx.seed),
-            learning_rate=cfg.learning_rate,
-            beta=cfg.beta,
-            temperature=cfg.temperature,
-            num_iterations=cfg.num_iterations,
-            per_device_train_batch_size=cfg.per_device_train_batch_size,
-            gradient_accumulation_steps=cfg.gradient_accumulation_steps,
-            num_generations=cfg.num_generations,
-            max_completion_length=cfg.max_completion_length,
-            reward_weights=[float(w) for w in callback.effective_weights()],
-            multi_objective_aggregation=cfg.multi_objective_aggregation,
-            scale_rewards=cfg.scale_rewards,
-            loss_type=cfg.loss_type,
-            use_cpu=cfg.use_cpu,
-            bf16=cfg.bf16,
-            save_strategy="steps",
-            save_steps=cfg.eval_every,
-            save_total_limit=cfg.save_total_limit,
-            logging_steps=1,
-            report_to="none",
-            disable_tqdm=True,
-            **cfg.trl_args,
-        )
+        run = {"output_dir": str(out_dir), "max_steps": int(ctx.budget.steps or cfg.max_steps),
+               "seed": int(ctx.seed),
+               "reward_weights": [float(w) for w in callback.effective_weights()]}
+        args = GRPOConfig(**grpo_args(cfg, run))
         train = problem.train
         dataset = Dataset.from_dict({"prompt": list(train.prompts),
                                      **{k: list(v) for k, v in train.extras.items()}})
