@@ -3,7 +3,7 @@
 that need them import them when used."""
 
 from moalign.llm.objectives import (
-    BUILTINS,
+    TEXT_OBJECTIVES,
     RewardFunc,
     as_reward_func,
     exact_answer,
@@ -11,12 +11,13 @@ from moalign.llm.objectives import (
     length,
     normalized,
     regex,
+    register_text_objective,
     repetition,
     reward_model,
 )
 
 __all__ = [
-    "BUILTINS",
+    "TEXT_OBJECTIVES",
     "RewardFunc",
     "as_reward_func",
     "exact_answer",
@@ -24,6 +25,7 @@ __all__ = [
     "length",
     "normalized",
     "regex",
+    "register_text_objective",
     "repetition",
     "reward_model",
 ]

@@ -6,7 +6,7 @@ float array with NaN where it failed) and, through :func:`as_reward_func`, a TRL
 function (a list of ``float | None``, never raising, maximized). Conversely any TRL reward
 function is an objective: ``Objective("acc", trl_fn, direction="maximize")``.
 
-Built-ins (``BUILTINS``): ``length``, ``regex``, ``keywords``, ``repetition``,
+Built-ins (registered in ``TEXT_OBJECTIVES``): ``length``, ``regex``, ``keywords``, ``repetition``,
 ``exact_answer``, ``reward_model``; :func:`normalized` wraps any objective with a running
 z-score or a bounds rescaling. Objectives with running statistics (``length`` below the
 running mean, running normalization) expose :class:`RunningStats` whose updates can be
@@ -32,6 +32,11 @@ from typing import Any
 import numpy as np
 
 from moalign.core.objective import Direction, Objective
+from moalign.core.registry import Registry
+
+TEXT_OBJECTIVES: Registry[Callable[..., Objective]] = Registry(
+    "text objective", "moalign.text_objectives")
+register_text_objective = TEXT_OBJECTIVES.register
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
@@ -210,6 +215,7 @@ class _Length:
         return [1.0 if v < ref else 0.0 for v in lens]
 
 
+@register_text_objective("length")
 def length(
     *, target: float | None = None, below: float | str | None = None, unit: str = "chars",
     name: str = "length",
@@ -235,6 +241,7 @@ def length(
     return Objective(name, _Length(target, below, unit), direction=direction)
 
 
+@register_text_objective("regex")
 def regex(pattern: str, *, mode: str = "search", name: str = "format") -> Objective:
     """1 if the completion matches ``pattern`` (``mode``: search | match | fullmatch), else 0."""
     if mode not in ("search", "match", "fullmatch"):
@@ -248,6 +255,7 @@ def regex(pattern: str, *, mode: str = "search", name: str = "format") -> Object
     return Objective(name, fmt, direction="maximize", bounds=(0.0, 1.0))
 
 
+@register_text_objective("keywords")
 def keywords(
     words: Sequence[str], *, present: bool = True, case_sensitive: bool = False,
     name: str = "keywords",
@@ -268,6 +276,7 @@ def keywords(
     return Objective(name, kw_fn, direction="maximize", bounds=(0.0, 1.0))
 
 
+@register_text_objective("repetition")
 def repetition(*, n: int = 3, unit: str = "words", name: str = "repetition") -> Objective:
     """Fraction of repeated `n`-grams, ``1 - distinct/total`` (minimize; 0 if too short)."""
     if n < 1:
@@ -305,6 +314,7 @@ def _same(a: str, b: str) -> bool:
         return a.strip() == b.strip()
 
 
+@register_text_objective("exact_answer")
 def exact_answer(
     *, column: str = "answer", extract: str = "last_number", name: str = "accuracy"
 ) -> Objective:
@@ -373,6 +383,7 @@ class _RewardModel:
         return out
 
 
+@register_text_objective("reward_model")
 def reward_model(
     path: str, *, batch_size: int = 16, max_length: int = 512, device: str = "cpu",
     name: str = "reward_model",
@@ -415,11 +426,4 @@ def normalized(objective: Objective, *, method: str = "running") -> Objective:
                      bounds=(0.0, 1.0) if method == "bounds" else None)
 
 
-BUILTINS: dict[str, Callable[..., Objective]] = {
-    "length": length,
-    "regex": regex,
-    "keywords": keywords,
-    "repetition": repetition,
-    "exact_answer": exact_answer,
-    "reward_model": reward_model,
-}
+

@@ -14,7 +14,7 @@ Registered as problem ``"text"``. In a recipe::
           - {fn: length, name: conciseness, params: {below: running_mean}}
           - {fn: recipes/my_rewards.py:hash_format, name: format}
 
-An objective spec is a built-in name (see :data:`moalign.llm.objectives.BUILTINS`), a
+An objective spec is a built-in name (see :data:`moalign.llm.objectives.TEXT_OBJECTIVES`), a
 ``file.py:function`` / ``module:function`` TRL reward function (taken as maximized unless
 ``direction`` says otherwise), or a mapping ``{fn, name, params, direction, normalize}``.
 """
@@ -31,8 +31,8 @@ from moalign.core.objective import Objective
 from moalign.core.problem import Evaluation, Problem
 from moalign.core.registry import import_object
 from moalign.core.space import Text
-from moalign.llm.objectives import BUILTINS, normalized
-from moalign.problems.registry import load_file_object, register_problem
+from moalign.llm.objectives import TEXT_OBJECTIVES, normalized
+from moalign.problems.registry import register_problem
 
 
 class TextProblem(Problem):
@@ -128,8 +128,7 @@ def load_callable(spec: str, base_dir: Path | None = None) -> Any:
     ``package.module:name``."""
     mod, _, attr = spec.rpartition(":")
     if mod.endswith(".py"):
-        path = _resolve(mod, base_dir)
-        return load_file_object(f"{path}:{attr}")
+        return import_object(f"{_resolve(mod, base_dir)}:{attr}")
     return import_object(spec)
 
 
@@ -148,8 +147,8 @@ def build_objective(spec: Any, base_dir: Path | None = None) -> Objective:
         raise ValueError(f"objective spec: unknown keys {sorted(unknown)}")
     fn_spec, params = spec["fn"], dict(spec.get("params") or {})
     name = spec.get("name")
-    if fn_spec in BUILTINS:
-        obj = BUILTINS[fn_spec](**params, **({"name": name} if name else {}))
+    if isinstance(fn_spec, str) and ":" not in fn_spec and fn_spec in TEXT_OBJECTIVES:
+        obj = TEXT_OBJECTIVES.get(fn_spec)(**params, **({"name": name} if name else {}))
         if spec.get("direction"):
             obj = Objective(obj.name, obj.fn, direction=spec["direction"], bounds=obj.bounds)
     elif isinstance(fn_spec, str) and ":" in fn_spec:
@@ -164,7 +163,7 @@ def build_objective(spec: Any, base_dir: Path | None = None) -> Objective:
             obj = Objective(name or fn_spec.rpartition(":")[2], fn,
                             direction=spec.get("direction") or "maximize")
     else:
-        raise ValueError(f"objective {fn_spec!r}: not a built-in {sorted(BUILTINS)} "
+        raise ValueError(f"objective {fn_spec!r}: not a built-in {TEXT_OBJECTIVES.names()} "
                          f"nor 'file.py:function' / 'module:function'")
     if spec.get("normalize"):
         obj = normalized(obj, method=spec["normalize"])

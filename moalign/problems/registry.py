@@ -2,48 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from moalign.core.registry import Registry, check_import_allowed
+from moalign.core.registry import Registry
 
-PROBLEMS: Registry[Callable[..., Any]] = Registry("problem", "moalign.problems")
+PROBLEMS: Registry[Callable[..., Any]] = Registry("problem", "moalign.problems", builtins={
+    **{f"zdt{i}": "moalign.problems.zdt" for i in (1, 2, 3, 4, 6)},
+    **{f"dtlz{i}": "moalign.problems.dtlz" for i in range(1, 8)},
+    "vlmop2": "moalign.problems.vlmop",
+    **{name: "moalign.problems.re" for name in ("re21", "re33", "re37")},
+    "reaction": "moalign.problems.reaction",
+    "hypergrid": "moalign.problems.hypergrid",
+    "ngrams": "moalign.problems.ngrams",
+    "text": "moalign.llm.problem",
+})
 register_problem = PROBLEMS.register
 
 
-def load_file_object(spec: str, base_dir: str | Path | None = None) -> Any:
-    """Load ``path/to/file.py:name`` (path relative to ``base_dir``) without touching
-    ``sys.path``. The module is cached under a name derived from its absolute path.
-    The file must be allowed by :func:`~moalign.core.registry.check_import_allowed`."""
-    file_part, _, attr = spec.rpartition(":")
-    path = Path(file_part)
-    if not path.is_absolute() and base_dir is not None:
-        path = Path(base_dir) / path
-    path = path.resolve()
-    if not path.is_file():
-        raise FileNotFoundError(f"{spec!r}: no file {path}")
-    check_import_allowed(str(path))
-    mod_name = "moalign_user_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
-    module = sys.modules.get(mod_name)
-    if module is None:
-        file_spec = importlib.util.spec_from_file_location(mod_name, path)
-        if file_spec is None or file_spec.loader is None:
-            raise ImportError(f"cannot import {path}")
-        module = importlib.util.module_from_spec(file_spec)
-        sys.modules[mod_name] = module
-        file_spec.loader.exec_module(module)
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise AttributeError(f"{path} has no attribute {attr!r}") from None
-
-
 def get_problem(name: str, base_dir: str | Path | None = None) -> Callable[..., Any]:
-    """Problem factory by registered name, ``module:function`` or ``file.py:function``."""
-    if ".py:" in name:
-        return load_file_object(name, base_dir)
-    return PROBLEMS.get(name)
+    """Problem factory by registered name, ``module:function`` or ``file.py:function``
+    (relative to ``base_dir``)."""
+    return PROBLEMS.get(name, base_dir)

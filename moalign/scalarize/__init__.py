@@ -2,6 +2,7 @@
 (Derringer & Suich) and preference sampling."""
 
 from moalign.scalarize.desirability import (
+    DESIRABILITIES,
     DArb,
     DBox,
     DCategorical,
@@ -19,6 +20,7 @@ from moalign.scalarize.functions import (
     inverse_weighted_tchebycheff,
     linear,
     pbi,
+    register_scalarizer,
     smooth_tchebycheff,
     weighted_tchebycheff,
     worst_case,
@@ -26,6 +28,7 @@ from moalign.scalarize.functions import (
 from moalign.scalarize.preferences import dirichlet, simplex_grid
 
 __all__ = [
+    "DESIRABILITIES",
     "SCALARIZERS",
     "DArb",
     "DBox",
@@ -42,6 +45,7 @@ __all__ = [
     "inverse_weighted_tchebycheff",
     "linear",
     "pbi",
+    "register_scalarizer",
     "simplex_grid",
     "smooth_tchebycheff",
     "weighted_tchebycheff",

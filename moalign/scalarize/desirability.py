@@ -38,6 +38,8 @@ from typing import Any
 
 import numpy as np
 
+from moalign.core.registry import Registry
+
 __all__ = [
     "DArb",
     "DBox",
@@ -132,6 +134,12 @@ class Desirability(ABC):
         return f"{type(self).__name__}({args})"
 
 
+DESIRABILITIES: Registry[type[Desirability]] = Registry(
+    "desirability type", "moalign.desirabilities")
+register_desirability = DESIRABILITIES.register
+
+
+@register_desirability("dmax")
 class DMax(Desirability):
     """Larger is better: ``d = ((y - low) / (high - low))^scale`` clipped to ``[0, 1]``.
 
@@ -164,6 +172,7 @@ class DMax(Desirability):
         return t**self.scale
 
 
+@register_desirability("dmin")
 class DMin(Desirability):
     """Smaller is better: ``d = ((y - high) / (low - high))^scale`` clipped to ``[0, 1]``.
 
@@ -196,6 +205,7 @@ class DMin(Desirability):
         return t**self.scale
 
 
+@register_desirability("dtarget")
 class DTarget(Desirability):
     """A target is best: rises from ``low`` to ``target``, falls to ``high``, 0 outside.
 
@@ -242,6 +252,7 @@ class DTarget(Desirability):
         return rise**self.low_scale * fall**self.high_scale
 
 
+@register_desirability("dbox")
 class DBox(Desirability):
     """``d = 1`` on ``[low, high]``, 0 outside.
 
@@ -268,6 +279,7 @@ class DBox(Desirability):
         return out
 
 
+@register_desirability("darb")
 class DArb(Desirability):
     """An arbitrary piecewise-linear desirability through the points ``(x_i, d_i)``.
 
@@ -323,6 +335,7 @@ class DArb(Desirability):
         return np.asarray(out, dtype=np.float64)
 
 
+@register_desirability("dcategorical")
 class DCategorical(Desirability):
     """Desirability of categorical levels by look-up.
 
@@ -455,16 +468,6 @@ class DOverall:
         return f"DOverall({', '.join(map(repr, self.ds))}{w})"
 
 
-_TYPES: dict[str, type[Desirability]] = {
-    "dmax": DMax,
-    "dmin": DMin,
-    "dtarget": DTarget,
-    "dbox": DBox,
-    "darb": DArb,
-    "dcategorical": DCategorical,
-}
-
-
 def desirability_from_dict(spec: Mapping[str, Any]) -> Desirability:
     """Build a desirability from a mapping, as written in recipes.
 
@@ -482,10 +485,7 @@ def desirability_from_dict(spec: Mapping[str, Any]) -> Desirability:
     """
     kwargs = dict(spec)
     kind = str(kwargs.pop("type", "")).lower().replace("_", "")
-    if kind not in _TYPES:
-        raise ValueError(f"desirability type {spec.get('type')!r} is unknown; use one of "
-                         f"{sorted(_TYPES)}")
-    cls = _TYPES[kind]
+    cls = DESIRABILITIES.get(kind)
     try:
         return cls(**kwargs)
     except TypeError as exc:

@@ -13,11 +13,18 @@ The two published Tchebycheff conventions are kept apart by name:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from moalign.core.registry import Registry
+
 Array = Any  # np.ndarray or torch.Tensor
+Scalarizer = Callable[..., Array]  # (F, weights, ideal=None, ...) -> values
+
+SCALARIZERS: Registry[Scalarizer] = Registry("scalarizer", "moalign.scalarizers")
+register_scalarizer = SCALARIZERS.register
 
 
 def _is_torch(x: Any) -> bool:
@@ -44,6 +51,7 @@ def _zero_ideal(F: Array, ideal: Any) -> Array:
     return _like(0.0 if ideal is None else ideal, F)
 
 
+@register_scalarizer("linear")
 def linear(F: Array, weights: Any) -> Array:
     """Weighted sum ``sum_i w_i f_i``.
 
@@ -54,17 +62,20 @@ def linear(F: Array, weights: Any) -> Array:
     return _sum(F * _like(weights, F))
 
 
+@register_scalarizer("tchebycheff")
 def weighted_tchebycheff(F: Array, weights: Any, ideal: Any = None) -> Array:
     """``max_i w_i (f_i - z_i)`` (weight multiplies)."""
     return _amax(_like(weights, F) * (F - _zero_ideal(F, ideal)))
 
 
+@register_scalarizer("inverse_tchebycheff")
 def inverse_weighted_tchebycheff(F: Array, weights: Any, ideal: Any = None, eps: float = 1e-12
                                  ) -> Array:
     """``max_i (f_i - z_i) / w_i`` (weight divides; PSL, Lin et al., NeurIPS 2022)."""
     return _amax((F - _zero_ideal(F, ideal)) / (_like(weights, F) + eps))
 
 
+@register_scalarizer("augmented_tchebycheff")
 def augmented_tchebycheff(F: Array, weights: Any, ideal: Any = None, rho: float = 1e-3
                           ) -> Array:
     """``max_i w_i (f_i - z_i) + rho * sum_i w_i (f_i - z_i)``: no weakly Pareto optima."""
@@ -72,6 +83,7 @@ def augmented_tchebycheff(F: Array, weights: Any, ideal: Any = None, rho: float 
     return _amax(d) + rho * _sum(d)
 
 
+@register_scalarizer("smooth_tchebycheff")
 def smooth_tchebycheff(F: Array, weights: Any, ideal: Any = None, mu: float = 0.1) -> Array:
     """``mu * log sum_i exp(w_i (f_i - z_i) / mu)`` (Lin et al., ICML 2024).
 
@@ -87,6 +99,7 @@ def smooth_tchebycheff(F: Array, weights: Any, ideal: Any = None, mu: float = 0.
     return mu * logsumexp(d, axis=-1)
 
 
+@register_scalarizer("pbi")
 def pbi(F: Array, weights: Any, ideal: Any = None, theta: float = 5.0) -> Array:
     """Penalty boundary intersection (Zhang & Li, MOEA/D 2007): ``d1 + theta * d2`` with
     ``d1 = (f - z)·w/||w||`` and ``d2 = ||f - z - d1 w/||w||||``."""
@@ -106,20 +119,7 @@ def worst_case(F: Array, ideal: Any = None) -> Array:
     return _amax(F - _zero_ideal(F, ideal))
 
 
-SCALARIZERS = {
-    "linear": linear,
-    "tchebycheff": weighted_tchebycheff,
-    "inverse_tchebycheff": inverse_weighted_tchebycheff,
-    "augmented_tchebycheff": augmented_tchebycheff,
-    "smooth_tchebycheff": smooth_tchebycheff,
-    "pbi": pbi,
-}
-
-
-def get_scalarizer(name: str) -> Any:
-    """Look a scalarizer up by name; the error lists the valid names."""
-    try:
-        return SCALARIZERS[name]
-    except KeyError:
-        raise ValueError(f"unknown scalarization {name!r}; choose one of "
-                         f"{sorted(SCALARIZERS)}") from None
+def get_scalarizer(name: str) -> Scalarizer:
+    """Look a scalarizer up by name (or ``module:function``); the error lists the valid
+    names."""
+    return SCALARIZERS.get(name)

@@ -125,7 +125,19 @@ class Result:
         return self.front.F
 
 
-SOLVERS: Registry[type[Solver[Any]]] = Registry("solver", "moalign.solvers")
+SOLVERS: Registry[type[Solver[Any]]] = Registry("solver", "moalign.solvers", builtins={
+    "random": "moalign.solvers.baselines.random_search",
+    "nsga2": "moalign.solvers.baselines.nsga2",
+    "qnehvi": "moalign.solvers.baselines.botorch_mobo",
+    "qparego": "moalign.solvers.baselines.botorch_mobo",
+    "desirability": "moalign.solvers.desirability",
+    "psl": "moalign.solvers.psl",
+    "svh-psl": "moalign.solvers.psl",
+    "psl-grad": "moalign.solvers.psl",
+    "mogfn": "moalign.solvers.mogfn",
+    "op-gfn": "moalign.solvers.mogfn",
+    "drw": "moalign.llm.drw",
+})
 register_solver = SOLVERS.register
 
 

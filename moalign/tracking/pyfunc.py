@@ -20,7 +20,6 @@ Example (with ``result`` a run's Result whose model predicts)::
 
 from __future__ import annotations
 
-import importlib
 import json
 import tempfile
 from pathlib import Path
@@ -28,6 +27,8 @@ from typing import Any
 
 import mlflow.pyfunc
 from mlflow.pyfunc import PythonModel
+
+from moalign.core.registry import import_object
 
 _LOADER_FILE = "moalign_loader.json"
 _ARTIFACT_KEY = "learned_model"
@@ -43,11 +44,7 @@ def load_learned_model(directory: str | Path) -> Any:
     """Load a model directory written by :func:`save_pyfunc_model`'s artifact step."""
     directory = Path(directory)
     spec = json.loads((directory / _LOADER_FILE).read_text())["class"]
-    module_name, _, qualname = spec.partition(":")
-    obj: Any = importlib.import_module(module_name)
-    for part in qualname.split("."):
-        obj = getattr(obj, part)
-    return obj.load(directory)
+    return import_object(spec).load(directory)
 
 
 class LearnedModelWrapper(PythonModel):

@@ -6,6 +6,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from moalign.core.config import ConfigError
+from moalign.tuning.parts import PRUNERS, SAMPLERS
 from moalign.tuning.spec import ComponentSpec, HeartbeatSpec, check_options
 
 if TYPE_CHECKING:
@@ -17,12 +18,9 @@ if TYPE_CHECKING:
 def sampler_class(name: str, multi_objective: bool) -> Any:
     """The Optuna sampler class for a ``tune.sampler.name``; ``auto`` is TPE for
     single-objective and NSGA-II for multi-objective studies (Optuna's own defaults)."""
-    import optuna
-
     if name == "auto":
         name = "nsga2" if multi_objective else "tpe"
-    return {"tpe": optuna.samplers.TPESampler, "nsga2": optuna.samplers.NSGAIISampler,
-            "random": optuna.samplers.RandomSampler}[name]
+    return SAMPLERS.get(name)()
 
 
 def make_sampler(spec: ComponentSpec, multi_objective: bool, worker: int = 0,
@@ -35,17 +33,14 @@ def make_sampler(spec: ComponentSpec, multi_objective: bool, worker: int = 0,
     if options.get("seed") is not None:
         options["seed"] = int(options["seed"]) + worker
     try:
-        return cls(**options)  # type: ignore[no-any-return]
+        return cls(**options)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
 
 
 def pruner_class(name: str) -> Any:
-    import optuna
-
-    return {"median": optuna.pruners.MedianPruner, "hyperband": optuna.pruners.HyperbandPruner,
-            "successive_halving": optuna.pruners.SuccessiveHalvingPruner,
-            "none": optuna.pruners.NopPruner}[name]
+    """The Optuna pruner class for a ``tune.pruner.name``."""
+    return PRUNERS.get(name)()
 
 
 def make_pruner(spec: ComponentSpec, path: str = "tune.pruner") -> optuna.pruners.BasePruner:
@@ -54,7 +49,7 @@ def make_pruner(spec: ComponentSpec, path: str = "tune.pruner") -> optuna.pruner
     cls = pruner_class(spec.name)
     check_options(cls, spec.options, path)
     try:
-        return cls(**spec.options)  # type: ignore[no-any-return]
+        return cls(**spec.options)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
 

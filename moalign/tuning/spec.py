@@ -27,12 +27,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from moalign.core.config import ConfigError, build_config
+from moalign.core.config import ConfigError, build_config, short_repr
+from moalign.tuning.parts import PRUNERS, SAMPLERS
 
 #: Recipe sections whose values are not run settings and cannot be tuned.
 UNTUNABLE = ("tune", "smoke", "tracking", "checkpoint", "name")
-SAMPLERS = ("auto", "tpe", "nsga2", "random")
-PRUNERS = ("median", "hyperband", "successive_halving", "none")
 TARGETS = ("hypervolume", "objectives", "desirability")
 DIRECTIONS = ("maximize", "minimize")
 
@@ -230,8 +229,8 @@ def parse_tune_spec(raw: Mapping[str, Any] | None, path: str = "tune") -> TuneSp
     return TuneSpec(
         params=params,
         target=target_spec,
-        sampler=_component(top.sampler, SAMPLERS, f"{path}.sampler"),
-        pruner=_component(top.pruner, PRUNERS, f"{path}.pruner"),
+        sampler=_component(top.sampler, ("auto", *SAMPLERS.names()), f"{path}.sampler"),
+        pruner=_component(top.pruner, ("median", *PRUNERS.names()), f"{path}.pruner"),
         n_trials=top.n_trials,
         study_name=top.study_name,
         heartbeat=build_config(HeartbeatSpec, top.heartbeat, path=f"{path}.heartbeat"),
@@ -266,14 +265,16 @@ def desirability_of(d: Any, path: str) -> tuple[Any, float]:
 
 
 def _component(raw: Any, names: tuple[str, ...], path: str) -> ComponentSpec:
+    """``names[0]`` is the default; the others are the registered names."""
     if isinstance(raw, str):
         raw = {"name": raw}
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{path}: expected a name ({', '.join(names)}) or a mapping")
     options = dict(raw)
     name = options.pop("name", names[0])
-    if name not in names:
-        raise ConfigError(f"{path}.name: {name!r} is not one of {list(names)}")
+    valid = list(dict.fromkeys(names))
+    if name not in valid:
+        raise ConfigError(f"{path}.name: {short_repr(name)} is not one of {valid}")
     return ComponentSpec(name, options)
 
 

@@ -32,7 +32,6 @@ def test_allowed_imports_refuse_modules_and_files_outside_the_list(tmp_path, mon
         check_import_allowed,
         import_object,
     )
-    from moalign.problems.registry import load_file_object
 
     trusted, other = tmp_path / "trusted", tmp_path / "other"
     for folder in (trusted, other):
@@ -46,11 +45,11 @@ def test_allowed_imports_refuse_modules_and_files_outside_the_list(tmp_path, mon
         import_object("jsonschema:validate")  # a prefix of the name is not a parent module
     assert import_object("json.decoder:JSONDecoder").__name__ == "JSONDecoder"
     assert import_object("moalign.core.registry:Registry") is Registry  # always allowed
-    assert load_file_object(f"{trusted / 'p.py'}:make")() == 1
+    assert import_object(f"{trusted / 'p.py'}:make")() == 1
     with pytest.raises(ImportNotAllowedError, match="p.py: not allowed"):
-        load_file_object(f"{other / 'p.py'}:make")
+        import_object(f"{other / 'p.py'}:make")
     with pytest.raises(ImportNotAllowedError):
-        load_file_object(f"{trusted / '..' / 'other' / 'p.py'}:make")
+        import_object(f"{trusted / '..' / 'other' / 'p.py'}:make")
 
 
 def test_a_recipe_naming_code_outside_the_allow_list_is_a_bad_input(tmp_path, monkeypatch,

@@ -179,7 +179,7 @@ def test_from_dict() -> None:
     d = desirability_from_dict({"type": "dtarget", "low": 55, "target": 57.5, "high": 60})
     assert isinstance(d, DTarget) and d.target == 57.5
     assert isinstance(desirability_from_dict({"type": "DMax", "low": 0, "high": 1}), DMax)
-    with pytest.raises(ValueError, match="type 'dmaxx' is unknown"):
+    with pytest.raises(ValueError, match="unknown desirability type 'dmaxx'; valid names: darb"):
         desirability_from_dict({"type": "dmaxx"})
     with pytest.raises(ValueError, match=r"DMax: bad arguments \['hi', 'low'\]"):
         desirability_from_dict({"type": "dmax", "low": 0, "hi": 1})

@@ -135,7 +135,7 @@ class ExpectedImprovementOfD:
         d_torch = from_numpy(ev.overall)
 
         def objective(Y: torch.Tensor, X: torch.Tensor | None = None) -> torch.Tensor:
-            return d_torch(Y)  # type: ignore[no-any-return]
+            return d_torch(Y)
 
         sampler = SobolQMCNormalSampler(torch.Size([self.cfg.mc_samples]), seed=seed)
         return qLogExpectedImprovement(

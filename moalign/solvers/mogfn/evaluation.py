@@ -116,7 +116,7 @@ def true_pareto_set(problem: Problem) -> list[Any] | None:
         return None
     cache = getattr(problem, "_mogfn_true_pareto", None)
     if cache is not None:
-        return cache  # type: ignore[no-any-return]
+        return cache
     states = env.all_states()
     if states is None:
         return None

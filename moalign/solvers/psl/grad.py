@@ -81,8 +81,8 @@ class PSLGradConfig:
 
     def __post_init__(self) -> None:
         if self.scalarization not in SCALARIZERS:
-            raise ValueError(f"unknown scalarization {self.scalarization!r}; choose one of "
-                             f"{sorted(SCALARIZERS)}")
+            raise ValueError(f"scalarization: unknown {self.scalarization!r}; choose one of "
+                             f"{SCALARIZERS.names()}")
         if self.gradient not in _GRADIENTS:
             raise ValueError(f"gradient must be one of {list(_GRADIENTS)}, got "
                              f"{self.gradient!r}")

@@ -150,7 +150,7 @@ def test_psl_grad_scalarization_injected(name: str) -> None:
     res, _ = run_solver("psl-grad", {"n_steps": 100, "n_eval": 30, "scalarization": name},
                         problem, Budget(steps=2), seed=0)
     assert hypervolume(res.archive.last_batch(), [1.1, 1.1]) > 0.8 * ZDT1_HV
-    with pytest.raises(ValueError, match="unknown scalarization"):
+    with pytest.raises(ValueError, match="scalarization: unknown .nope.; choose one of"):
         run_solver("psl-grad", {"scalarization": "nope"}, problem, Budget(steps=1), seed=0)
 
 
