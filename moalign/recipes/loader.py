@@ -153,13 +153,13 @@ def _parse_smoke(data: Mapping[str, Any], block: Mapping[str, Any], base_dir: st
 def _parse(data: Mapping[str, Any], base_dir: str | Path) -> Recipe:
     data = dict(data)
     data.setdefault("base_dir", str(Path(base_dir).resolve()))
-    problem = data.get("problem")
-    if isinstance(problem, Mapping) and isinstance(problem.get("name"), str):
-        name = problem["name"]
-        file_part, sep, attr = name.rpartition(":")
-        if sep and file_part.endswith(".py") and not Path(file_part).is_absolute():
-            path = (Path(base_dir) / file_part).resolve()
-            data["problem"] = {**problem, "name": f"{path}:{attr}"}
+    for key in ("problem", "solver"):  # file.py:name relative to the recipe's folder
+        section = data.get(key)
+        if isinstance(section, Mapping) and isinstance(section.get("name"), str):
+            file_part, sep, attr = section["name"].rpartition(":")
+            if sep and file_part.endswith(".py") and not Path(file_part).is_absolute():
+                path = (Path(base_dir) / file_part).resolve()
+                data[key] = {**section, "name": f"{path}:{attr}"}
     try:
         recipe = build_config(Recipe, data, path="")
     except RecipeError:

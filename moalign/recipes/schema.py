@@ -19,7 +19,8 @@ class ProblemSpec:
 
 @dataclass(frozen=True)
 class SolverSpec:
-    """``name``: registered solver; ``config``: that solver's ``Config``.
+    """``name``: registered solver, ``package.module:Class`` or ``path/file.py:Class``
+    (relative to the recipe); ``config``: that solver's ``Config``.
 
     In YAML ``config`` is a mapping of the Config's fields; the loader builds it into the
     solver's frozen Config dataclass once (errors name ``solver.config.<field>``), and
