@@ -35,13 +35,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from moalign.core.problem import Problem
 from moalign.llm.drw.config import DRWConfig, grpo_args
 from moalign.llm.objectives import as_reward_func
 from moalign.solvers.base import Result, Solver, register_solver
 from moalign.solvers.context import RunContext
+
+if TYPE_CHECKING:
+    from moalign.llm.problem import TextProblem
 
 WORK_PREFIX = "moalign-drw-"
 """Prefix of the temporary TRL work folder (removed when ``solve`` ends)."""
@@ -190,7 +193,7 @@ class DRW(Solver[DRWConfig]):
         with torch_threads(self.config.torch_threads), preserved_global_rng():
             return self._solve(problem, ctx)
 
-    def _solve(self, problem: Any, ctx: RunContext) -> Result:
+    def _solve(self, problem: TextProblem, ctx: RunContext) -> Result:
         from moalign.llm.drw.callback import DRWCallback
 
         state = ctx.load_state()
@@ -222,7 +225,7 @@ class DRW(Solver[DRWConfig]):
         if not ctx.should_stop():
             trainer.train(resume_from_checkpoint=resume)
 
-    def _trainer(self, problem: Any, ctx: RunContext, funcs: list[Any], callback: Any,
+    def _trainer(self, problem: TextProblem, ctx: RunContext, funcs: list[Any], callback: Any,
                  out_dir: Path) -> Any:
         from datasets import Dataset
         from trl import GRPOConfig, GRPOTrainer
