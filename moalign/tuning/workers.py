@@ -74,7 +74,6 @@ def open_study(job: WorkerJob, storage: Any = None) -> Any:
                              pruner=pruner)
 
 
-
 def make_objective(job: WorkerJob) -> Any:
     from moalign.tuning.objective import TrialObjective
 
