@@ -165,7 +165,9 @@ class Registry(Generic[T]):
         return sorted(set(self._items) | set(self._lazy) | set(self._entry_points()))
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name in self.names()
+        if not isinstance(name, str):
+            return False
+        return name in self._items or name in self._lazy or name in self._entry_points()
 
     def get(self, name: str, base_dir: str | Path | None = None) -> T:
         """The object registered as ``name``, or imported from ``"module:attr"`` /
