@@ -2,6 +2,7 @@
 ``drw`` solver. Importing this package does not import transformers or TRL; the modules
 that need them import them when used."""
 
+from moalign.llm.digits import near_len, sevens, threes
 from moalign.llm.objectives import (
     TEXT_OBJECTIVES,
     RewardFunc,
@@ -23,9 +24,12 @@ __all__ = [
     "exact_answer",
     "keywords",
     "length",
+    "near_len",
     "normalized",
     "regex",
     "register_text_objective",
     "repetition",
     "reward_model",
+    "sevens",
+    "threes",
 ]

@@ -5,10 +5,10 @@ Registered as problem ``"text"``. In a recipe::
     problem:
       name: text
       params:
-        prompts: tiny-math          # or data/train.jsonl, a saved HF dataset dir, a list
+        prompts: tiny-math          # or digits, data/train.jsonl, a saved HF dataset dir, a list
         n_prompts: 256
         n_validation: 32            # held out from prompts unless `validation` is given
-        policy: tiny                # or any HF model name / local path
+        policy: tiny                # tiny-math / tiny-digits, or any HF model name / path
         objectives:
           - {fn: exact_answer, name: accuracy}
           - {fn: length, name: conciseness, params: {below: running_mean}}
@@ -78,12 +78,16 @@ def _rows(source: Any, n: int | None, base_dir: Path | None, column: str) -> lis
         from moalign.llm.tiny import math_prompts
 
         return math_prompts(n or 256, seed=int(source.partition(":")[2] or 1))
+    if isinstance(source, str) and (source == "digits" or source.startswith("digits:")):
+        from moalign.llm.digits import digits_prompts
+
+        return digits_prompts(n or 256, seed=int(source.partition(":")[2] or 1))
     if isinstance(source, str):
         rows = _load_file(_resolve(source, base_dir))
     elif isinstance(source, Sequence):
         rows = [dict(r) if isinstance(r, Mapping) else {column: r} for r in source]
     else:
-        raise TypeError(f"text problem: prompts must be a path, 'tiny-math' or a list, "
+        raise TypeError(f"text problem: prompts must be a path, 'tiny-math', 'digits' or a list, "
                         f"got {type(source).__name__}")
     rows = [dict(r) for r in rows]
     if rows and column not in rows[0]:
@@ -121,6 +125,20 @@ def _load_file(path: Path) -> list[dict[str, Any]]:
 def _to_text(rows: list[dict[str, Any]], column: str) -> Text:
     extras = {k: tuple(r.get(k) for r in rows) for k in rows[0] if k != column}
     return Text(tuple(r[column] for r in rows), extras)
+
+
+def tiny_task(policy: str, prompts: Any) -> str | None:
+    """The tiny model's task for a ``policy`` spec, or None if it is not a tiny model.
+
+    ``"tiny-math"`` / ``"tiny-digits"`` name the task; plain ``"tiny"`` follows the prompts
+    (``digits`` prompts give the digits model, anything else the math model).
+    """
+    if policy in ("tiny-math", "tiny-digits"):
+        return policy.partition("-")[2]
+    if policy != "tiny":
+        return None
+    is_digits = isinstance(prompts, str) and (prompts == "digits" or prompts.startswith("digits:"))
+    return "digits" if is_digits else "math"
 
 
 def load_callable(spec: str, base_dir: Path | None = None) -> Any:
@@ -187,12 +205,16 @@ def text_problem(
 
     Args:
         prompts: ``"tiny-math"`` (synthetic arithmetic with an ``answer`` column, for the
-            tiny model), a local ``.jsonl/.json/.csv/.parquet`` file or saved HF dataset
-            folder, or a list of strings / row mappings.
+            tiny model), ``"digits"`` (the digits testbed, :mod:`moalign.llm.digits`;
+            ``"digits:<seed>"`` picks the prompt seed), a local
+            ``.jsonl/.json/.csv/.parquet`` file or saved HF dataset folder, or a list of
+            strings / row mappings.
         objectives: objective specs (built-in names, ``file.py:function``,
             ``module:function`` or mappings).
         policy: reference policy: ``"tiny"`` (the cached local tiny model, built on first
-            use) or any HF model name / local path.
+            use: the digits model for ``digits`` prompts, else the math model),
+            ``"tiny-math"`` / ``"tiny-digits"`` (that tiny model whatever the prompts) or any
+            HF model name / local path.
         validation: held-out prompts (same forms); default: the last ``n_validation``
             rows of ``prompts``, removed from training.
         n_prompts: use at most this many training prompts.
@@ -213,10 +235,11 @@ def text_problem(
     else:
         train_rows = _rows(prompts, n_prompts, base, prompt_column)
         val_rows = _rows(validation, None, base, prompt_column)
-    if policy == "tiny":
-        from moalign.llm.tiny import build_tiny_model
+    task = tiny_task(policy, prompts)
+    if task is not None:
+        from moalign.llm.tiny import build_tiny_model, tiny_config
 
-        policy = str(build_tiny_model())
+        policy = str(build_tiny_model(config=tiny_config(task)))
     objs = [build_objective(s, base) for s in objectives]
     return TextProblem(_to_text(train_rows, prompt_column), objs, policy=policy,
                        validation=_to_text(val_rows, prompt_column), name=name)

@@ -18,6 +18,10 @@ Corpus line: ``"Q: 12+7=?\\nA:"`` followed by one of five answer styles::
 Short answers are wrong more often than worked ones, so accuracy trades off against
 conciseness.
 
+With ``task="digits"`` (:func:`tiny_config`) the same builder pre-trains on the digits
+testbed instead (:mod:`moalign.llm.digits`: ``"S: 5 1 7\nA:"`` followed by a mixed digit
+string), in about half a minute on one CPU thread.
+
 The built model is cached under ``$MOALIGN_CACHE`` (default ``~/.cache/moalign``) in a
 folder keyed by a hash of its configuration; a second call loads it from disk.
 
@@ -39,21 +43,28 @@ from typing import Any
 
 import numpy as np
 
-_VERSION = 1
+_VERSION = 2  # bump whenever code that shapes the model (corpus, training loop) changes
+TASKS = ("math", "digits")
 CHARS = " 0123456789+-*=?.#:\nQAabcdefghijklmnopqrstuvwxyzST,<>"
 SPECIALS = ("<pad>", "<bos>", "<eos>", "<unk>")
 
 
 @dataclass(frozen=True)
 class TinyModelConfig:
-    """What defines a tiny model (its cache key is a hash of these fields).
+    """What defines a tiny model (its cache key hashes these fields, the vocabulary and
+    :data:`_VERSION`).
 
     Args:
+        task: ``"math"`` (arithmetic corpus) or ``"digits"`` (the digits testbed,
+            :mod:`moalign.llm.digits`); :func:`tiny_config` gives each task's defaults.
         hidden_size: model width.
         num_layers: transformer layers.
         num_heads: attention heads.
         intermediate_size: MLP width.
-        max_operand: operands are drawn from ``[0, max_operand]``.
+        max_operand: math: operands are drawn from ``[0, max_operand]``.
+        digits_min_len, digits_max_len: digits: answer lengths (uniform, inclusive).
+        p_seven, p_three, p_hint: digits: probability that an answer digit is a 7, a 3,
+            or one of the prompt's hint digits (else uniform).
         n_examples: corpus size.
         steps: pre-training steps (AdamW).
         batch_size: sequences per step.
@@ -61,20 +72,39 @@ class TinyModelConfig:
         seed: seed of the corpus and the initialization.
     """
 
+    task: str = "math"
     hidden_size: int = 128
     num_layers: int = 2
     num_heads: int = 4
     intermediate_size: int = 256
     max_operand: int = 10
+    digits_min_len: int = 3
+    digits_max_len: int = 13
+    p_seven: float = 0.2
+    p_three: float = 0.2
+    p_hint: float = 0.3
     n_examples: int = 4000
     steps: int = 600
     batch_size: int = 32
     lr: float = 3e-3
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"TinyModelConfig: task must be one of {TASKS}, got {self.task!r}")
+
     def key(self) -> str:
-        blob = json.dumps({**asdict(self), "version": _VERSION}, sort_keys=True)
+        """A 12-hex-digit hash of every field, the vocabulary and the code version."""
+        blob = json.dumps({**asdict(self), "version": _VERSION, "chars": CHARS,
+                           "specials": list(SPECIALS)}, sort_keys=True)
         return hashlib.sha1(blob.encode()).hexdigest()[:12]
+
+
+def tiny_config(task: str = "math", **overrides: Any) -> TinyModelConfig:
+    """The default configuration of a task (digits: 300 steps on 2000 examples), with
+    ``overrides`` applied."""
+    defaults: dict[str, Any] = {"digits": {"steps": 300, "n_examples": 2000}}.get(task, {})
+    return TinyModelConfig(task=task, **{**defaults, **overrides})
 
 
 def cache_root() -> Path:
@@ -121,6 +151,17 @@ def synthetic_corpus(n: int, *, max_operand: int = 10, seed: int = 0) -> list[st
     return out
 
 
+def training_corpus(cfg: TinyModelConfig) -> list[str]:
+    """The pre-training texts of a configuration (its task's corpus)."""
+    if cfg.task == "digits":
+        from moalign.llm.digits import digits_corpus
+
+        return digits_corpus(cfg.n_examples, min_len=cfg.digits_min_len,
+                             max_len=cfg.digits_max_len, p_seven=cfg.p_seven,
+                             p_three=cfg.p_three, p_hint=cfg.p_hint, seed=cfg.seed)
+    return synthetic_corpus(cfg.n_examples, max_operand=cfg.max_operand, seed=cfg.seed)
+
+
 def math_prompts(n: int, *, max_operand: int = 10, seed: int = 1) -> list[dict[str, str]]:
     """`n` prompt rows ``{"prompt": ..., "answer": ...}`` for alignment runs."""
     rng = np.random.default_rng(seed)
@@ -165,7 +206,8 @@ def build_tiny_model(
 
     Args:
         cache_dir: parent folder of the cache (default :func:`cache_root`).
-        config: what to build (default :class:`TinyModelConfig`).
+        config: what to build (default :class:`TinyModelConfig`, the math model; see
+            :func:`tiny_config` for the digits model).
         force: rebuild even if cached.
         progress: print the loss every 100 steps.
 
@@ -217,7 +259,7 @@ def _pretrain(cfg: TinyModelConfig, *, progress: bool) -> tuple[Any, Any]:
                 tie_word_embeddings=True,
             )
         )
-    texts = synthetic_corpus(cfg.n_examples, max_operand=cfg.max_operand, seed=cfg.seed)
+    texts = training_corpus(cfg)
     enc = tok([t + tok.eos_token for t in texts], padding=True, padding_side="right",
               return_tensors="pt")
     ids, mask = enc["input_ids"], enc["attention_mask"]
