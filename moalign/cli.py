@@ -117,7 +117,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from moalign.recipes.loader import load_recipe
-    from moalign.recipes.runner import RunFinishedError, resume_recipe_path, run_recipe
+    from moalign.recipes.runner import (
+        RunFinishedError,
+        process_rank,
+        resume_recipe_path,
+        run_recipe,
+    )
 
     if args.resume:
         path = args.recipe or resume_recipe_path(args.resume, args.checkpoint_dir)
@@ -130,6 +135,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         result = run_recipe(recipe, resume_run_id=args.resume, progress=not args.no_progress)
     except RunFinishedError as done:
         print(done)
+        return 0
+    if process_rank() != 0:  # under torchrun/accelerate only rank 0 reports
         return 0
     _print_summary(recipe, result)
     if "failure" in result.info:

@@ -205,9 +205,10 @@ class DRW(Solver[DRWConfig]):
             self._train(trainer, callback.checkpoint if state is not None else None, ctx)
             final = out_dir / "final"
             trainer.save_model(str(final))  # every rank: DeepSpeed/FSDP gather inside
+            model = None  # other ranks save nothing: only the main process has the model
             if trainer.accelerator.is_main_process:
                 trainer.processing_class.save_pretrained(str(final))
-            model = AlignedModel.take(final) if temporary else AlignedModel(final)
+                model = AlignedModel.take(final) if temporary else AlignedModel(final)
             global_step = int(trainer.state.global_step)
         names = problem.objectives.names
         info = {
