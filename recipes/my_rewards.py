@@ -1,4 +1,4 @@
-"""A user's own reward function, written for TRL and used by recipes/drw_tiny.yaml unchanged.
+"""A user's own reward function, written for TRL and used by recipes/drw_tiny_math.yaml unchanged.
 
 Any function with TRL's reward signature ``fn(prompts, completions, **kwargs)`` returning a
 list of floats (or None where it cannot score) works as a moalign objective.

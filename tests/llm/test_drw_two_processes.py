@@ -17,8 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_two_cpu_ranks_make_one_run_and_one_checkpoint_folder(tmp_path):
-    for name in ("drw_tiny.yaml", "my_rewards.py"):
-        shutil.copy(ROOT / "recipes" / name, tmp_path / name)
+    shutil.copy(ROOT / "recipes" / "drw_tiny.yaml", tmp_path / "drw_tiny.yaml")
     torchrun = Path(sys.executable).parent / "torchrun"
     cmd = [str(torchrun), "--nproc_per_node", "2", "-m", "moalign.cli", "run", "drw_tiny.yaml",
            "--smoke", "--no-progress"]
