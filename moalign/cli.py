@@ -119,6 +119,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from moalign.recipes.loader import load_recipe
     from moalign.recipes.runner import (
         RunFinishedError,
+        lone_process_warning,
         process_rank,
         resume_recipe_path,
         run_recipe,
@@ -131,6 +132,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     else:
         raise _usage("run: give a recipe file, or --resume RUN_ID")
     recipe = load_recipe(path, args.overrides, smoke=args.smoke)
+    if (warning := lone_process_warning(os.environ)) is not None:
+        print(warning, file=sys.stderr)
     try:
         result = run_recipe(recipe, resume_run_id=args.resume, progress=not args.no_progress)
     except RunFinishedError as done:

@@ -110,6 +110,18 @@ def running_stats(objective: Objective) -> list[RunningStats]:
     return out
 
 
+def is_running_conciseness(objective: Objective) -> bool:
+    """Whether ``objective`` is (or wraps) the conciseness indicator
+    ``length(below="running_mean")``."""
+    fn: Any = objective.fn
+    while fn is not None:
+        if isinstance(fn, _Length) and fn.below == "running_mean":
+            return True
+        inner = getattr(fn, "inner", None)
+        fn = inner.fn if isinstance(inner, Objective) else None
+    return False
+
+
 @contextmanager
 def frozen_stats(objectives: Iterable[Objective]) -> Iterator[None]:
     """Within the block, running statistics of ``objectives`` are read but not updated."""

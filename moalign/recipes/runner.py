@@ -310,13 +310,38 @@ def _stop_on_sigint(ctx: RunContext) -> Any:
 # -- public entry points ---------------------------------------------------------------
 
 
+RANK_VARIABLES = ("RANK", "PMI_RANK", "OMPI_COMM_WORLD_RANK", "MV2_COMM_WORLD_RANK")
+"""Where launchers put a process's rank: torchrun/``accelerate launch --multi_gpu``, then
+the MPI launchers (``accelerate launch --cpu --mpirun_hostfile``), as accelerate reads them."""
+
+
 def process_rank() -> int:
-    """This process's rank under ``torchrun``/``accelerate launch`` (``RANK``), else 0.
+    """This process's rank under torchrun, ``accelerate launch`` or mpirun, else 0.
     Every rank runs the solver; only rank 0 tracks, checkpoints and shows progress."""
-    try:
-        return int(os.environ.get("RANK", "0"))
-    except ValueError:
-        return 0
+    for name in RANK_VARIABLES:
+        if name in os.environ:
+            try:
+                return int(os.environ[name])
+            except ValueError:
+                return 0
+    return 0
+
+
+def lone_process_warning(env: Mapping[str, str]) -> str | None:
+    """A warning when ``accelerate launch`` was asked for several processes but started one.
+
+    accelerate's simple launcher (``--cpu`` without ``--mpirun_hostfile``) sets
+    ``MASTER_PORT`` when ``--num_processes`` > 1 and then starts a single process, which
+    trains alone; no rank variable is set.
+    """
+    asked = "ACCELERATE_USE_CPU" in env and "MASTER_PORT" in env
+    if not asked or any(name in env for name in RANK_VARIABLES):
+        return None
+    return ("warning: accelerate started 1 process although --num_processes > 1 (with --cpu "
+            "it starts several only through mpirun, --mpirun_hostfile); for several CPU "
+            "processes run `accelerate launch --multi_gpu --num_processes N -m moalign.cli "
+            "run ...` (torchrun; the recipe's use_cpu: true keeps it on CPU with gloo) or "
+            "`torchrun --nproc_per_node N -m moalign.cli run ...`")
 
 
 def make_tracker(backend: str, uri: str | None = None, experiment: str = "moalign", *,

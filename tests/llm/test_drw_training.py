@@ -15,7 +15,8 @@ from moalign.testing.solver_suite import SolverSuite
 pytestmark = [pytest.mark.slow, pytest.mark.llm]
 RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 FAST = {"per_device_train_batch_size": 8, "num_generations": 4, "max_completion_length": 24,
-        "eval_every": 1, "n_val_samples": 1, "learning_rate": 1e-3, "torch_threads": 1}
+        "eval_every": 1, "save_every": 1, "n_val_samples": 1, "learning_rate": 1e-3,
+        "torch_threads": 1}
 
 
 def tiny_problem(extra_objectives: list[Any] | None = None) -> Any:

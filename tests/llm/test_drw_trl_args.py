@@ -59,7 +59,7 @@ def test_table_names_real_fields_and_the_owned_set_is_its_keys():
 def test_solver_gives_grpo_config_the_table_plus_trl_args(tiny_text_problem, system_tmp,
                                                         grpo_calls):
     ctx = RunContext(tiny_text_problem, Budget(steps=3), seed=11)
-    solver = get_solver("drw")({**TINY_RUN, "weights": [2.0, 1.0], "eval_every": 2,
+    solver = get_solver("drw")({**TINY_RUN, "weights": [2.0, 1.0], "save_every": 2,
                                 "trl_args": {"max_grad_norm": 0.5}})
     with pytest.raises(RuntimeError, match=STOPPED):
         solver.solve(tiny_text_problem, ctx)

@@ -4,7 +4,12 @@ from mlflow import MlflowClient
 
 import moalign
 from moalign.recipes import parse_recipe
-from moalign.recipes.runner import run_recipe
+from moalign.recipes.runner import (
+    RANK_VARIABLES,
+    lone_process_warning,
+    process_rank,
+    run_recipe,
+)
 
 
 def _recipe(mlflow_uri, tmp_path, experiment, **over):
@@ -83,3 +88,24 @@ def test_only_rank_zero_tracks_and_checkpoints(mlflow_uri, tmp_path, monkeypatch
     res0 = run_recipe(_recipe(mlflow_uri, tmp_path, "runner-rank0"), progress=False)
     np.testing.assert_array_equal(res.archive.F, res0.archive.F)
     assert (tmp_path / "ckpt").exists()
+
+
+def test_rank_is_read_from_torchrun_and_mpi_variables(monkeypatch):
+    for name in RANK_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert process_rank() == 0
+    monkeypatch.setenv("OMPI_COMM_WORLD_RANK", "3")   # accelerate --cpu --mpirun_hostfile
+    assert process_rank() == 3
+    monkeypatch.setenv("RANK", "1")                   # torchrun / accelerate --multi_gpu
+    assert process_rank() == 1
+
+
+def test_lone_process_warning_reads_the_launcher_environment():
+    """accelerate's simple launcher (--cpu, --num_processes 2) sets MASTER_PORT and starts
+    one process without a rank: the run warns and says how to start two."""
+    simple = {"ACCELERATE_USE_CPU": "True", "MASTER_PORT": "29500"}
+    assert "--multi_gpu --num_processes N" in (lone_process_warning(simple) or "")
+    assert lone_process_warning({**simple, "RANK": "0"}) is None           # torchrun
+    assert lone_process_warning({**simple, "PMI_RANK": "1"}) is None       # mpirun
+    assert lone_process_warning({"ACCELERATE_USE_CPU": "True"}) is None    # 1 process asked
+    assert lone_process_warning({}) is None                                # no launcher

@@ -1,24 +1,25 @@
-"""Dynamic reward weighting on the tiny model: fixed weights vs hypervolume vs gradient.
+"""Dynamic reward weighting on the digits testbed: fixed vs hypervolume vs gradient weights.
 
-Run: ``.venv/bin/python -m tools.bench.drw [--smoke] [--steps N] [--seeds 0 1 2]``
+Run: ``.venv/bin/python -m tools.bench.drw [--smoke] [--jobs 2] [--seeds 0 1 2 3 4]``
 
-Every arm trains the same tiny model (``moalign.llm.tiny``) with TRL's GRPOTrainer for the
-same number of steps on the same prompts, batch and rollouts (equal compute), on three
-rule rewards: accuracy (exact answer), conciseness (shorter than the running mean length)
-and format (``recipes/my_rewards.py:hash_format``). Every ``eval_every`` steps each run
-records a validation vector on 32 held-out prompts (4 samples each). Reported:
+Protocol. Every run trains the digits tiny model (``moalign.llm.digits``) with TRL's
+GRPOTrainer for the same steps, prompts, batch and rollouts (equal compute) on three
+objectives that can all improve and conflict: ``sevens``, ``threes`` (their sum is at most
+1) and ``near_len`` (closeness to 8 digits). The learning rate is constant. After every
+step each run records a validation vector: the mean of each objective over 64 held-out
+prompts x 8 samples. Arms: ``fixed``, ``hypervolume`` and ``gradient`` weighting, all
+with ``preset: reference`` (the rules as the authors' code runs them), each under the
+paper's three user weightings; ``--preset moalign`` measures moalign's defaults instead
+(``--fixed-from`` reuses an earlier run's fixed arm, which no preset changes).
 
-- ``HV (run)``: the hypervolume of the run's validation vectors in its own objective space
-  (accuracy, conciseness, format), reference = the initial model's vector v_0, as logged
-  to MLflow. Conciseness there is relative to the run's running mean length, so it is a
-  moving target;
-- ``HV (fixed scale)``: the same set of vectors measured on a fixed scale — accuracy,
-  format and mean completion length in characters (minimized) — reference v_0; this one
-  is comparable across arms and steps;
-- the final per-objective validation values.
+Reported per arm, mean ± standard error over seeds: the final validation vector; the
+hypervolume of the run's validation vectors w.r.t. the run's initial vector ``v_0`` (what
+the runner logs) and w.r.t. one fixed reference :data:`FIXED_REF` shared by every arm;
+the first step at which the latter reaches :data:`THRESHOLD`; wall time. For each dynamic
+arm the paired (same seed) difference from the fixed arm under the same weighting.
 
-Writes section ``drw`` of docs/benchmarks.md and the plot docs/img/drw_hv.png; raw
-numbers go to ``--out`` (JSON) so ``--report-only`` can redraw them.
+Writes section ``drw`` of docs/benchmarks.md and docs/img/drw_hv.png; raw numbers go to
+``--out`` (JSON) so ``--report-only`` can redraw them.
 """
 
 from __future__ import annotations
@@ -28,214 +29,246 @@ import datetime as dt
 import json
 import os
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
-ARMS: dict[str, dict[str, Any]] = {
-    "fixed (TRL sum, group std)": {"mode": "fixed"},
-    "fixed (GDPO normalize_then_sum)": {"mode": "fixed",
-                                        "multi_objective_aggregation": "normalize_then_sum"},
-    "fixed (sum, no std)": {"mode": "fixed", "scale_rewards": "none"},
-    "hypervolume (sum, no std)": {"mode": "hypervolume"},
-    "hypervolume (m_t on step size, group std)": {"mode": "hypervolume", "hv_apply": "lr"},
-    "gradient (sum, group std)": {"mode": "gradient"},
-}
-COMMON = {"per_device_train_batch_size": 16, "num_generations": 4, "max_completion_length": 40,
-          "learning_rate": 5e-4, "n_val_samples": 4, "torch_threads": 1, "eta": 0.3,
-          "save_total_limit": 1}
+OBJECTIVES = ["sevens", "threes", "near_len"]
+MODES = ["fixed", "hypervolume", "gradient"]
+WEIGHTINGS = {"(1/3, 1/3, 1/3)": [1 / 3, 1 / 3, 1 / 3], "(1/2, 1/4, 1/4)": [0.5, 0.25, 0.25],
+              "(1/4, 3/8, 3/8)": [0.25, 0.375, 0.375]}
+COMMON = {"per_device_train_batch_size": 16, "num_generations": 4, "max_completion_length": 16,
+          "learning_rate": 5e-4, "lr_scheduler_type": "constant", "eval_every": 1,
+          "n_val_samples": 8, "torch_threads": 1, "save_every": 10_000}
+N_VALIDATION = 64
+FIXED_REF = np.array([0.2, 0.2, 0.6])
+"""Shared HV reference (sevens, threes, near_len): just below the initial policy's ≈
+(0.25, 0.25, 0.65), so every gain over the initial model counts and arms compare."""
+THRESHOLD = 0.02
+"""HV (w.r.t. :data:`FIXED_REF`) that counts as reached for steps-to-threshold."""
 
 
 def make_problem() -> Any:
-    from moalign.llm.tiny import build_tiny_model
     from moalign.problems import get_problem
 
-    return get_problem("text")(
-        prompts="tiny-math", n_prompts=256, n_validation=32, policy=str(build_tiny_model()),
-        objectives=[{"fn": "exact_answer", "name": "accuracy"},
-                    {"fn": "length", "name": "conciseness", "params": {"below": "running_mean"}},
-                    {"fn": f"{ROOT / 'recipes' / 'my_rewards.py'}:hash_format",
-                     "name": "format"}])
+    return get_problem("text")(prompts="digits", n_prompts=256 + N_VALIDATION,
+                               n_validation=N_VALIDATION, policy="tiny",
+                               objectives=["sevens", "threes",
+                                           {"fn": "near_len", "params": {"target": 8}}])
 
 
-def run_arm(arm: str, seed: int, steps: int, eval_every: int,
-            weights: list[float] | None = None) -> dict[str, Any]:
+def run_arm(mode: str, weighting: str, seed: int, steps: int, preset: str) -> dict[str, Any]:
+    """One training run; returns its validation vectors, weights and timing."""
+    import torch
+
     from moalign.solvers import Budget, RunContext, get_solver
 
+    torch.set_num_threads(1)
     problem = make_problem()
     logged: list[dict[str, float]] = []
     ctx = RunContext(problem, Budget(steps=steps), seed=seed,
                      on_record=[lambda c, m: logged.append({**m, "step": float(c.step)})])
+    cfg = {**COMMON, "mode": mode, "preset": preset, "weights": WEIGHTINGS[weighting]}
     t0 = time.monotonic()
-    cfg = {**COMMON, **ARMS[arm], "eval_every": eval_every,
-           **({"weights": weights} if weights else {})}
     result = get_solver("drw")(cfg).solve(problem, ctx)
-    return {"arm": arm, "seed": seed, "seconds": time.monotonic() - t0,
-            "F": ctx.archive.F.tolist(), "steps": ctx.archive.step.tolist(),
-            "metrics": logged, "final_weights": result.info["weights"]}
+    return {"mode": mode, "weighting": weighting, "seed": seed, "preset": preset,
+            "seconds": time.monotonic() - t0, "F": ctx.archive.F.tolist(),
+            "steps": [int(m["step"]) for m in logged], "metrics": logged,
+            "final_weights": result.info["weights"]}
 
 
-FIXED_MAX = [True, True, False]  # accuracy, format, mean length in characters
-
-
-def fixed_scale(run: dict[str, Any]) -> np.ndarray:
-    """`t x 3` validation vectors on the fixed scale (accuracy, format, mean chars)."""
-    return np.array([[m.get("val/accuracy", np.nan), m.get("val/format", np.nan),
-                      m["val/mean_chars"]] for m in run["metrics"]])
-
-
-def common_refs(runs: list[dict[str, Any]]) -> dict[int, np.ndarray]:
-    """Per seed: the nadir of every arm's fixed-scale vectors, pushed out by 1% of the range
-    (a reference shared by all arms of that seed, so their HVs compare)."""
-    refs = {}
-    sign = np.where(FIXED_MAX, 1.0, -1.0)
-    for seed in {r["seed"] for r in runs}:
-        V = np.vstack([fixed_scale(r) for r in runs if r["seed"] == seed]) * sign
-        lo, hi = np.nanmin(V, 0), np.nanmax(V, 0)
-        refs[seed] = (lo - 0.01 * np.maximum(hi - lo, 1e-6)) * sign
-    return refs
-
-
-def hv_curves(run: dict[str, Any], ref: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Steps, cumulative HV in the run's space (ref v_0, as logged), cumulative HV on the
-    fixed scale (ref ``ref``)."""
+def _hv_curve(F: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """Cumulative HV of the first t+1 vectors, t = 0..len(F)-1 (all objectives maximized)."""
     from moalign.indicators import hypervolume
 
-    F = np.asarray(run["F"], dtype=float)
-    fixed = fixed_scale(run)
-    hv_run, hv_fix = [], []
+    out = []
     for t in range(len(F)):
-        hv_run.append(hypervolume(F[: t + 1][np.all(np.isfinite(F[: t + 1]), 1)], F[0],
-                                  maximize=True))
-        hv_fix.append(hypervolume(fixed[: t + 1], ref, maximize=FIXED_MAX))
-    return np.asarray(run["steps"]), np.asarray(hv_run), np.asarray(hv_fix)
+        pts = F[: t + 1][np.all(np.isfinite(F[: t + 1]), axis=1)]
+        out.append(hypervolume(pts, ref, maximize=True) if len(pts) else 0.0)
+    return np.asarray(out)
 
 
-def _ms(x: list[float], digits: int = 3) -> str:
+def summarize(run: dict[str, Any]) -> dict[str, Any]:
+    """Final vector, HV vs v_0, HV vs the fixed reference (curve), steps to threshold."""
+    F = np.asarray(run["F"], dtype=float)
+    fixed = _hv_curve(F, FIXED_REF)
+    reached = np.nonzero(fixed >= THRESHOLD)[0]
+    return {"final": F[-1], "hv_v0": float(_hv_curve(F, F[0])[-1]), "hv_fixed": fixed,
+            "to_threshold": int(run["steps"][reached[0]]) if len(reached) else None,
+            "seconds": run["seconds"]}
+
+
+def _mse(x: list[float] | np.ndarray, digits: int = 3) -> str:
     a = np.asarray(x, dtype=float)
-    return f"{a.mean():.{digits}f} ± {a.std(ddof=1) if len(a) > 1 else 0.0:.{digits}f}"
+    se = a.std(ddof=1) / np.sqrt(len(a)) if len(a) > 1 else 0.0
+    return f"{a.mean():.{digits}f} ± {se:.{digits}f}"
 
 
-def report(runs: list[dict[str, Any]], cmd: str, steps: int, seeds: list[int],
-           img: str = "drw_hv.png", weights: list[float] | None = None) -> str:
+def _steps_cell(values: list[int | None], steps: int) -> str:
+    hit = [v for v in values if v is not None]
+    if not hit:
+        return f"> {steps} (0/{len(values)})"
+    mean = f"{np.mean(hit):.1f}"
+    return mean if len(hit) == len(values) else f"{mean} ({len(hit)}/{len(values)})"
+
+
+def table(runs: list[dict[str, Any]], steps: int) -> tuple[str, str]:
+    """The per-arm table and the paired-difference table (markdown)."""
     from tools.bench.report import markdown_table
 
-    rows = []
-    refs = common_refs(runs)
-    for arm in ARMS:
-        rs = [r for r in runs if r["arm"] == arm]
-        if not rs:
-            continue
-        curves = [hv_curves(r, refs[r["seed"]]) for r in rs]
-        last = [r["metrics"][-1] for r in rs]
-        rows.append([
-            arm, len(rs), _ms([c[1][-1] for c in curves], 4), _ms([c[2][-1] for c in curves]),
-            _ms([m["val/accuracy"] for m in last]), _ms([m["val/conciseness"] for m in last]),
-            _ms([m["val/format"] for m in last]), _ms([m["val/mean_chars"] for m in last], 1),
-            _ms([r["seconds"] for r in rs], 0)])
-    first = runs[0]["metrics"][0]
-    table = markdown_table(
-        ["arm", "seeds", "HV (run)", "HV (fixed scale)", "accuracy", "conciseness", "format",
-         "mean chars", "seconds/run"], rows)
-    return (
-        f"Command: `{cmd}`  \nMachine: shared 2-core CPU, 1 torch thread; date "
-        f"{dt.date.today().isoformat()}.  \nSetup: tiny Llama (2 layers, 128 wide, character "
-        f"tokenizer) from `moalign.llm.tiny`; TRL GRPOTrainer, {steps} steps x 16 completions "
-        f"(4 prompts x 4 generations), lr {COMMON['learning_rate']}, loss `dapo`, beta 0, "
-        f"user weights (accuracy, conciseness, format) = {weights or [1, 1, 1]}; "
-        f"validation on 32 held-out prompts x 4 samples; seeds {seeds}. Values are "
-        f"mean ± std over seeds at the last step. HV is of all validation vectors so far: "
-        f"`HV (run)` in the run's objectives with reference = the initial model's vector "
-        f"v_0 (what MLflow shows; 0 unless some vector beats v_0 on every objective), "
-        f"`HV (fixed scale)` on (accuracy, format, mean length) with one reference per seed "
-        f"shared by all arms (their nadir, pushed out 1%). Initial model (seed {runs[0]['seed']}): "
-        f"accuracy {first['val/accuracy']:.3f}, format {first['val/format']:.3f}, mean "
-        f"{first['val/mean_chars']:.1f} chars.\n\n{table}\n\n"
-        f"![HV of validation vectors over steps](img/{img})\n")
+    rows, diffs = [], []
+    for weighting in WEIGHTINGS:
+        by_mode = {m: {r["seed"]: summarize(r) for r in runs
+                       if r["mode"] == m and r["weighting"] == weighting} for m in MODES}
+        for mode, per_seed in by_mode.items():
+            if not per_seed:
+                continue
+            s = list(per_seed.values())
+            finals = np.stack([x["final"] for x in s])
+            rows.append([weighting, mode, len(s),
+                         *(_mse(finals[:, j]) for j in range(len(OBJECTIVES))),
+                         _mse([x["hv_v0"] for x in s], 4),
+                         _mse([x["hv_fixed"][-1] for x in s], 4),
+                         _steps_cell([x["to_threshold"] for x in s], steps),
+                         _mse([x["seconds"] for x in s], 0)])
+            if mode == "fixed" or not by_mode["fixed"]:
+                continue
+            seeds = sorted(set(per_seed) & set(by_mode["fixed"]))
+            d_fixed = [per_seed[k]["hv_fixed"][-1] - by_mode["fixed"][k]["hv_fixed"][-1]
+                       for k in seeds]
+            d_v0 = [per_seed[k]["hv_v0"] - by_mode["fixed"][k]["hv_v0"] for k in seeds]
+            d_obj = [per_seed[k]["final"] - by_mode["fixed"][k]["final"] for k in seeds]
+            diffs.append([weighting, f"{mode} − fixed", len(seeds), _mse(d_fixed, 4),
+                          _z(d_fixed), _mse(d_v0, 4),
+                          *(_mse(np.asarray(d_obj)[:, j]) for j in range(len(OBJECTIVES)))])
+    arms = markdown_table(["weights", "arm", "seeds", *OBJECTIVES, "HV vs v_0",
+                           "HV vs fixed ref", f"steps to HV ≥ {THRESHOLD}", "seconds"], rows)
+    paired = markdown_table(["weights", "difference", "seeds", "HV vs fixed ref", "in s.e.",
+                             "HV vs v_0", *(f"Δ {o}" for o in OBJECTIVES)], diffs)
+    return arms, paired
+
+
+def _z(d: list[float]) -> str:
+    a = np.asarray(d, dtype=float)
+    se = a.std(ddof=1) / np.sqrt(len(a)) if len(a) > 1 else 0.0
+    return f"{a.mean() / se:+.1f}" if se > 0 else "n/a"
 
 
 def plot(runs: list[dict[str, Any]], path: Path) -> None:
+    """HV (fixed reference) over steps, mean ± s.e. over seeds, one panel per weighting."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    refs = common_refs(runs)
-    for arm in ARMS:
-        rs = [r for r in runs if r["arm"] == arm]
-        if not rs:
-            continue
-        curves = [hv_curves(r, refs[r["seed"]]) for r in rs]
-        steps = curves[0][0]
-        for ax, idx in zip(axes, (1, 2), strict=True):
-            Y = np.stack([c[idx] for c in curves])
-            ax.plot(steps, Y.mean(0), label=arm)
-            ax.fill_between(steps, Y.min(0), Y.max(0), alpha=0.15)
-    axes[0].set_title("HV of validation vectors (run's objectives, ref v0)")
-    axes[1].set_title("HV on fixed scale (accuracy, format, -length; common ref)")
-    for ax in axes:
+    fig, axes = plt.subplots(1, len(WEIGHTINGS), figsize=(14, 4), sharey=True)
+    for ax, weighting in zip(np.atleast_1d(axes), WEIGHTINGS, strict=True):
+        for mode in MODES:
+            rs = [r for r in runs if r["mode"] == mode and r["weighting"] == weighting]
+            if not rs:
+                continue
+            Y = np.stack([summarize(r)["hv_fixed"] for r in rs])
+            x = np.asarray(rs[0]["steps"])
+            mean = Y.mean(0)
+            se = Y.std(0, ddof=1) / np.sqrt(len(Y)) if len(Y) > 1 else np.zeros_like(mean)
+            ax.plot(x, mean, label=f"{mode} ({len(Y)} seeds)")
+            ax.fill_between(x, mean - se, mean + se, alpha=0.2)
+        ax.set_title(f"user weights {weighting}")
         ax.set_xlabel("training step")
         ax.grid(alpha=0.3)
-    axes[1].legend(fontsize=7)
+    np.atleast_1d(axes)[0].set_ylabel("HV of validation vectors (fixed reference)")
+    np.atleast_1d(axes)[0].legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
 
 
+def report(runs: list[dict[str, Any]], cmd: str, steps: int, img: str) -> str:
+    arms, paired = table(runs, steps)
+    seeds = sorted({r["seed"] for r in runs})
+    first = runs[0]["F"][0]
+    return (
+        f"Command: `{cmd}`  \nMachine: shared 2-core CPU, 1 torch thread per run; date "
+        f"{dt.date.today().isoformat()}.  \nSetup: the digits tiny model "
+        f"(`moalign.llm.digits`, 2-layer Llama, character tokenizer); TRL GRPOTrainer, "
+        f"{steps} steps x 16 completions (4 prompts x 4 generations), constant lr "
+        f"{COMMON['learning_rate']}, loss `dapo`, beta 0, `preset: {runs[-1]['preset']}` "
+        f"(the fixed arm does not depend on it); "
+        f"validation after every step on {N_VALIDATION} held-out prompts x "
+        f"{COMMON['n_val_samples']} samples; seeds {seeds}. Cells are mean ± standard error "
+        f"over seeds at the last step. `HV vs v_0`: hypervolume of all the run's validation "
+        f"vectors, reference = its initial vector (what MLflow shows). `HV vs fixed ref`: "
+        f"the same vectors, reference {FIXED_REF.tolist()} for every arm. Initial vector "
+        f"(seed {runs[0]['seed']}): sevens {first[0]:.3f}, threes {first[1]:.3f}, near_len "
+        f"{first[2]:.3f}.\n\n{arms}\n\nPaired by seed (same initial model, prompts and "
+        f"validation samples), dynamic arm minus the fixed arm under the same weights; "
+        f"`in s.e.` is the mean difference over its standard error:\n\n{paired}\n\n"
+        f"![HV over steps](img/{img})\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--smoke", action="store_true", help="2 arms, 1 seed, 4 steps")
+    ap.add_argument("--smoke", action="store_true", help="1 weighting, 1 seed, 3 steps")
     ap.add_argument("--steps", type=int, default=40)
-    ap.add_argument("--eval-every", type=int, default=5)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--arms", nargs="+", default=list(ARMS))
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    ap.add_argument("--modes", nargs="+", default=MODES, choices=MODES)
+    ap.add_argument("--weightings", nargs="+", default=list(WEIGHTINGS), choices=WEIGHTINGS)
+    ap.add_argument("--preset", default="reference", choices=["reference", "moalign"])
+    ap.add_argument("--jobs", type=int, default=1, help="runs in parallel (1 thread each)")
     ap.add_argument("--out", default="/tmp/moalign_bench_drw.json")
     ap.add_argument("--report-only", action="store_true")
     ap.add_argument("--append", action="store_true", help="add runs to those in --out")
-    ap.add_argument("--cmd", default=None, help="command line shown in the report")
-    ap.add_argument("--weights", type=float, nargs="+", default=None,
-                    help="user weights (accuracy, conciseness, format); default equal")
     ap.add_argument("--section", default="drw", help="section of docs/benchmarks.md")
+    ap.add_argument("--fixed-from", default=None,
+                    help="JSON of an earlier run whose fixed arm to reuse (the fixed arm does "
+                         "not depend on the preset)")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    import torch
-
-    torch.set_num_threads(1)
-    out = Path(args.out)
     if args.smoke:
-        args.steps, args.eval_every, args.seeds = 4, 2, [0]
-        args.arms = [list(ARMS)[0], list(ARMS)[3]]
+        args.steps, args.seeds, args.weightings = 3, [0], [list(WEIGHTINGS)[0]]
+    out = Path(args.out)
     keep = args.report_only or args.append
     runs: list[dict[str, Any]] = json.loads(out.read_text()) if keep else []
+    if args.fixed_from:
+        runs += [r for r in json.loads(Path(args.fixed_from).read_text())
+                 if r["mode"] == "fixed" and r["seed"] in args.seeds]
     if not args.report_only:
-        for seed in args.seeds:
-            for arm in args.arms:
-                runs.append(run_arm(arm, seed, args.steps, args.eval_every, args.weights))
+        from moalign.llm.tiny import build_tiny_model, tiny_config
+
+        build_tiny_model(config=tiny_config("digits"))  # once, before the workers start
+        todo = [(m, w, s) for s in args.seeds for w in args.weightings for m in args.modes]
+        with ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool:
+            futures = [pool.submit(run_arm, m, w, s, args.steps, args.preset)
+                       for m, w, s in todo]
+            for fut in futures:
+                runs.append(fut.result())
                 out.write_text(json.dumps(runs))
-                print(f"{arm} seed {seed}: {runs[-1]['seconds']:.0f}s", flush=True)
-    cmd = ".venv/bin/python -m tools.bench.drw" + (" --smoke" if args.smoke else
-                                                   f" --steps {args.steps} --eval-every "
-                                                   f"{args.eval_every} --seeds "
-                                                   + " ".join(map(str, args.seeds)))
-    if args.weights and not args.smoke:
-        cmd += " --weights " + " ".join(f"{w:g}" for w in args.weights)
+                r = runs[-1]
+                print(f"{r['mode']} {r['weighting']} seed {r['seed']}: {r['seconds']:.0f}s",
+                      flush=True)
+    cmd = ".venv/bin/python -m tools.bench.drw" + (
+        " --smoke" if args.smoke else f" --steps {args.steps} --jobs {args.jobs} --seeds "
+        + " ".join(map(str, sorted({r['seed'] for r in runs}))))
+    if args.preset != "reference":
+        cmd += f" --preset {args.preset}"
+    if args.fixed_from:
+        cmd += f" --modes {' '.join(args.modes)} --fixed-from {args.fixed_from}"
     if args.section != "drw":
         cmd += f" --section {args.section}"
-    cmd = args.cmd or cmd
-    img = "drw_hv.png" if args.section == "drw" else f"{args.section.replace('-', '_')}_hv.png"
+    img = f"{args.section.replace('-', '_')}_hv.png"
     if args.smoke:
-        print(report(runs, cmd, args.steps, args.seeds, img, args.weights))
+        print(report(runs, cmd, args.steps, img))
         return
     from tools.bench.report import write_section
 
     plot(runs, ROOT / "docs" / "img" / img)
-    title = "## drw: dynamic reward weighting (tiny model)" + (
+    title = "## drw: dynamic reward weighting on the digits testbed" + (
         "" if args.section == "drw" else f" — {args.section}")
-    write_section(args.section, title + "\n\n" + report(
-        runs, cmd, args.steps, sorted({r["seed"] for r in runs}), img, args.weights))
+    write_section(args.section, title + "\n\n" + report(runs, cmd, args.steps, img))
 
 
 if __name__ == "__main__":

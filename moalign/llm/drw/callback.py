@@ -20,7 +20,12 @@ import numpy as np
 
 from moalign.llm.drw.weighting import hypervolume_step, mirror_descent_update
 from moalign.llm.generation import completion_logprobs, sample_completions
-from moalign.llm.objectives import RewardFunc, frozen_stats, running_stats
+from moalign.llm.objectives import (
+    RewardFunc,
+    frozen_stats,
+    is_running_conciseness,
+    running_stats,
+)
 
 if TYPE_CHECKING:
     from moalign.llm.drw.config import DRWConfig
@@ -33,17 +38,33 @@ except ImportError:  # no llm extra: the helpers stay importable (doctests, stan
     TrainerCallback = object  # type: ignore[misc, assignment]
 
 
+def middle_band(n_layers: int) -> range:
+    """Decoder layers ``round(10L/36) .. round(25L/36)`` of ``L``: the band of middle layers
+    the reference code takes its per-objective gradients on (layers 10..25 of a 36-layer
+    model), scaled to any depth.
+
+    Example:
+        >>> list(middle_band(36))[0], list(middle_band(36))[-1], list(middle_band(2))
+        (10, 25, [1])
+    """
+    lo = int(10 * n_layers / 36 + 0.5)
+    hi = max(lo, int(25 * n_layers / 36 + 0.5))
+    return range(lo, min(hi, n_layers - 1) + 1)
+
+
 def select_parameters(model: Any, spec: str) -> list[Any]:
-    """Parameters for per-objective gradients: ``"last_layer"``, ``"all"`` or a regex."""
+    """Parameters for per-objective gradients: ``"last_layer"``, ``"middle"``
+    (:func:`middle_band`), ``"all"`` or a regex on parameter names."""
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     if spec == "all":
         return [p for _, p in named]
-    if spec == "last_layer":
+    if spec in ("last_layer", "middle"):
         layer = re.compile(r"layers\.(\d+)\.")
         idx = [int(m.group(1)) for n, _ in named if (m := layer.search(n))]
         if not idx:
-            raise ValueError("grad_params='last_layer': no 'layers.N.' parameters; give a regex")
-        spec = rf"layers\.{max(idx)}\."
+            raise ValueError(f"grad_params={spec!r}: no 'layers.N.' parameters; give a regex")
+        band = [max(idx)] if spec == "last_layer" else list(middle_band(max(idx) + 1))
+        spec = rf"layers\.({'|'.join(map(str, band))})\."
     rx = re.compile(spec)
     chosen = [p for n, p in named if rx.search(n)]
     if not chosen:
@@ -71,6 +92,32 @@ def group_advantages(R: np.ndarray, num_generations: int) -> np.ndarray:
     return np.nan_to_num(A.reshape(n, K), nan=0.0)
 
 
+def loo_advantages(R: np.ndarray, num_generations: int) -> np.ndarray:
+    """Per-objective RLOO advantages ``r_i - mean_{j != i} r_j`` within each group (TRL's
+    ``RLOOTrainer`` rule, no std scaling).
+
+    Args:
+        R: `n x K` rewards as in :func:`group_advantages`.
+
+    Returns:
+        `n x K` advantages, 0 where the reward is NaN or a group has one scored reward.
+    """
+    n, K = R.shape
+    G = R.reshape(n // num_generations, num_generations, K)
+    count = np.sum(np.isfinite(G), axis=1, keepdims=True)
+    total = np.nansum(G, axis=1, keepdims=True)
+    with np.errstate(all="ignore"):
+        A = G - (total - G) / (count - 1)
+    return np.nan_to_num(A.reshape(n, K), nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def _nanstd(F: np.ndarray) -> np.ndarray:
+    """Column standard deviations (ddof 1) ignoring NaN; NaN where fewer than 2 values."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.asarray(np.nanstd(F, axis=0, ddof=1))
+
+
 def nanmean(F: np.ndarray, axis: int) -> np.ndarray:
     """``np.nanmean`` without the all-NaN warning (all-NaN slices give NaN)."""
     with warnings.catch_warnings():
@@ -80,19 +127,21 @@ def nanmean(F: np.ndarray, axis: int) -> np.ndarray:
 
 def gradient_gram(
     model: Any, tokenizer: Any, prompts: list[Any], completion_ids: list[list[int]],
-    R: np.ndarray, num_generations: int, params: list[Any],
+    R: np.ndarray, num_generations: int, params: list[Any], *, leave_one_out: bool = False,
 ) -> np.ndarray:
     """Gram matrix ``G_kj = <g_k, g_j>`` of per-objective REINFORCE gradients.
 
     ``g_k = ∇_θ (1/n) Σ_i A_ik log π(y_i | x_i)`` on the parameter subset θ, with
-    :func:`group_advantages` ``A`` and mean token log-probabilities.
+    :func:`group_advantages` ``A`` (or :func:`loo_advantages` with ``leave_one_out``, the
+    RLOO trainer's) and mean token log-probabilities.
 
     Returns:
         `K x K` float64 array.
     """
     import torch
 
-    A = torch.as_tensor(group_advantages(R, num_generations), dtype=torch.float32)
+    advantages = loo_advantages if leave_one_out else group_advantages
+    A = torch.as_tensor(advantages(R, num_generations), dtype=torch.float32)
     logp = completion_logprobs(model, tokenizer, prompts, completion_ids)
     A = A.to(logp.device)
     flat = []
@@ -127,8 +176,10 @@ class DRWCallback(TrainerCallback):
         self.user_weights = w / w.sum() if config.mode == "gradient" else w
         self.weights = self.user_weights.copy()   # current base weights
         self.multiplier = 1.0                     # hypervolume meta-reward m_t
-        self.buffer = np.empty((0, K))
-        self.v0: np.ndarray | None = None
+        self.buffer = np.empty((0, K))            # hypervolume rule: points kept (hv_point)
+        self.v0: np.ndarray | None = None         # ... and its reference, hv_point at step 0
+        self.hv_scale: np.ndarray | None = None
+        self.length_coordinates = self._length_coordinates()
         self.trainer: Any = None
         self.checkpoint: str | None = None
         self.last_gram: np.ndarray | None = None
@@ -139,7 +190,8 @@ class DRWCallback(TrainerCallback):
     # -- state ---------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         return {"weights": self.weights.copy(), "multiplier": self.multiplier,
-                "buffer": self.buffer.copy(), "v0": self.v0, "checkpoint": self.checkpoint,
+                "buffer": self.buffer.copy(), "v0": self.v0, "hv_scale": self.hv_scale,
+                "checkpoint": self.checkpoint,
                 "stats": [[s.state_dict() for s in running_stats(f.objective)]
                           for f in self.funcs]}
 
@@ -148,6 +200,7 @@ class DRWCallback(TrainerCallback):
         self.multiplier = float(st["multiplier"])
         self.buffer = np.asarray(st["buffer"], float)
         self.v0 = st["v0"]
+        self.hv_scale = st.get("hv_scale")
         self.checkpoint = st.get("checkpoint")
         for f, stats in zip(self.funcs, st.get("stats", []), strict=False):
             for s, d in zip(running_stats(f.objective), stats, strict=False):
@@ -175,7 +228,13 @@ class DRWCallback(TrainerCallback):
 
     # -- validation ----------------------------------------------------------------------
     def validate(self, step: int) -> tuple[np.ndarray, dict[str, float]]:
-        """Mean objective values (user orientation) of samples on the validation prompts."""
+        """Mean objective values (user orientation) of samples on the validation prompts.
+
+        Returns:
+            ``(v, info)``; ``info`` holds ``val/mean_tokens``, ``val/mean_chars``,
+            ``val/n_failed`` and the per-sample standard deviations ``val/std/<name>`` and
+            ``val/std/tokens`` (what :meth:`hv_point` and the ``hv_scale`` scale read).
+        """
         tr = self.trainer
         model = tr.accelerator.unwrap_model(tr.model)
         val = self.problem.validation
@@ -189,16 +248,59 @@ class DRWCallback(TrainerCallback):
         with frozen_stats(self.problem.objectives):
             F = self.problem.objectives(prompts=prompts, completions=texts, completion_ids=ids,
                                         **extras)
-        v = nanmean(F, axis=0)
+        tokens = np.array([len(i) for i in ids], dtype=float)
+        K = F.shape[1]
+        # means, mean tokens, per-sample std of each objective and of the token length
+        stats = np.concatenate([nanmean(F, axis=0), [tokens.mean()], _nanstd(F),
+                                _nanstd(tokens[:, None])])
         if tr.accelerator.num_processes > 1:  # identical vector on every process
             import torch
 
-            v = tr.accelerator.reduce(torch.as_tensor(v, device=tr.accelerator.device),
-                                      "mean").cpu().numpy()
-        lens = [len(t) for t in texts]
+            stats = tr.accelerator.reduce(torch.as_tensor(stats, device=tr.accelerator.device),
+                                          "mean").cpu().numpy()
+        names = self.problem.objectives.names
         info = {"val/n_failed": float(np.sum(~np.isfinite(F))),
-                "val/mean_chars": float(np.mean(lens)) if lens else 0.0}
-        return v, info
+                "val/mean_chars": float(np.mean([len(t) for t in texts])) if texts else 0.0,
+                "val/mean_tokens": float(stats[K]), "val/std/tokens": float(stats[-1]),
+                **{f"val/std/{name}": float(x) for name, x in zip(names, stats[K + 1:2 * K + 1],
+                                                                   strict=True)}}
+        return stats[:K], info
+
+    def hv_point(self, v: np.ndarray, info: dict[str, float]) -> np.ndarray:
+        """The validation vector the hypervolume rule sees: the ``hv_length`` coordinates
+        replaced by ``info["val/mean_tokens"]``, divided by the ``hv_scale`` scale."""
+        p = np.asarray(v, dtype=float).copy()
+        if self.length_coordinates:
+            p[self.length_coordinates] = info.get("val/mean_tokens", np.nan)
+        return p / (self.hv_scale if self.hv_scale is not None else 1.0)
+
+    def hv_maximize(self) -> list[bool]:
+        """Orientation of :meth:`hv_point`'s coordinates (length in tokens: minimized)."""
+        return [False if j in self.length_coordinates else bool(m)
+                for j, m in enumerate(self.problem.objectives.maximize)]
+
+    def scale_from(self, info: dict[str, float]) -> np.ndarray:
+        """Per-coordinate divisor of :meth:`hv_point`: with ``hv_scale="std"`` the initial
+        validation's per-sample standard deviation (``val/std/...``; token length for the
+        length coordinates), else 1; a missing, zero or non-finite deviation gives 1."""
+        names = self.problem.objectives.names
+        if self.cfg.hv_scale != "std":
+            return np.ones(len(names))
+        s = np.array([info.get(f"val/std/{name}", np.nan) for name in names], dtype=float)
+        if self.length_coordinates:
+            s[self.length_coordinates] = info.get("val/std/tokens", np.nan)
+        return np.where(np.isfinite(s) & (s > 0), s, 1.0)
+
+    def _length_coordinates(self) -> list[int]:
+        spec, names = self.cfg.hv_length, list(self.problem.objectives.names)
+        if spec in (None, "off"):
+            return []
+        if spec == "auto":
+            return [j for j, f in enumerate(self.funcs) if is_running_conciseness(f.objective)]
+        if spec not in names:
+            raise ValueError(f"drw: hv_length={spec!r} is not an objective; use one of "
+                             f"{names}, 'auto' or 'off'")
+        return [names.index(spec)]
 
     def _record(self, step: int, v: np.ndarray, extra: dict[str, float]) -> None:
         names = self.problem.objectives.names
@@ -216,8 +318,11 @@ class DRWCallback(TrainerCallback):
     def on_train_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
         if self.v0 is None:
             v, info = self.validate(state.global_step)
-            self.v0 = v
-            self.buffer = v[None, :] if np.all(np.isfinite(v)) else np.empty((0, len(v)))
+            if self.hv_scale is None:
+                self.hv_scale = self.scale_from(info)
+            p = self.hv_point(v, info)
+            self.v0 = p
+            self.buffer = p[None, :] if np.all(np.isfinite(p)) else np.empty((0, len(p)))
             self._record(state.global_step, v, info)
         self.apply_weights()
 
@@ -226,13 +331,13 @@ class DRWCallback(TrainerCallback):
         info: dict[str, float] = {}
         if self.cfg.mode == "gradient" and step % self.cfg.weight_update_every == 0:
             info.update(self._gradient_update())
-        if step % self.cfg.eval_every == 0 or step >= state.max_steps:
+        if step % self.cfg.eval_steps == 0 or step >= state.max_steps:
             v, vinfo = self.validate(step)
             info.update(vinfo)
             if self.cfg.mode == "hypervolume" and self.v0 is not None \
                     and np.all(np.isfinite(self.v0)):  # no reference: m stays as it is
-                maximize = self.problem.objectives.maximize
-                dhv, m, self.buffer = hypervolume_step(self.buffer, v, self.v0, maximize)
+                dhv, m, self.buffer = hypervolume_step(self.buffer, self.hv_point(v, vinfo),
+                                                       self.v0, self.hv_maximize())
                 self.multiplier = m
                 info["delta_hv"] = dhv
             self._record(step, v, info)
@@ -278,9 +383,10 @@ class DRWCallback(TrainerCallback):
         R = np.stack([b["values"] for b in last], axis=1) * signs
         tr = self.trainer
         model = tr.accelerator.unwrap_model(tr.model)
-        params = select_parameters(model, self.cfg.grad_params)
+        params = select_parameters(model, str(self.cfg.grad_params))
         gram = gradient_gram(model, tr.processing_class, last[0]["prompts"],
-                             last[0]["completion_ids"], R, self.cfg.num_generations, params)
+                             last[0]["completion_ids"], R, self.cfg.num_generations, params,
+                             leave_one_out=self.cfg.trainer == "rloo")
         if tr.accelerator.num_processes > 1:
             import torch
 
@@ -288,7 +394,16 @@ class DRWCallback(TrainerCallback):
                                          "mean").cpu().numpy()
         model.zero_grad(set_to_none=True)
         self.last_gram = gram
-        self.weights = mirror_descent_update(self.weights, gram, eta=self.cfg.eta,
-                                             rho=self.cfg.rho, min_weight=self.cfg.min_weight)
-        return {f"influence/{n}": float(s) for n, s in
-                zip(self.problem.objectives.names, gram.sum(1), strict=True)}
+        eta = self.step_size()
+        rho = None if self.cfg.rho == "max" else float(self.cfg.rho or 1.0)
+        self.weights = mirror_descent_update(self.weights, gram, eta=eta, rho=rho,
+                                             min_weight=float(self.cfg.min_weight or 0.0))
+        return {"eta": eta, **{f"influence/{n}": float(s) for n, s in
+                               zip(self.problem.objectives.names, gram.sum(1), strict=True)}}
+
+    def step_size(self) -> float:
+        """η of the gradient rule: the config's number, or with ``eta="lr"`` the optimizer's
+        current learning rate (the reference's ``lr_t``)."""
+        if self.cfg.eta == "lr":
+            return float(self.trainer.optimizer.param_groups[0]["lr"])
+        return float(self.cfg.eta or 0.0)

@@ -14,9 +14,28 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
+TRAINERS = ("grpo", "rloo")
 LOSS_TYPES = ("grpo", "dr_grpo", "dapo", "bnpo", "cispo", "sapo", "luspo", "vespo")
 SCALE_REWARDS = ("group", "batch", "none")
 AGGREGATIONS = ("sum_then_normalize", "normalize_then_sum")
+GRPO_ONLY = frozenset({"multi_objective_aggregation", "scale_rewards", "loss_type"})
+"""Fields of :data:`GRPO_FIELDS` that TRL's ``RLOOConfig`` does not have (``trainer="rloo"``
+leaves them out; RLOO's advantages are leave-one-out, mean-centred and not std-scaled)."""
+
+# The two presets: every preset-dependent field left unset (None) takes its value from the
+# chosen preset. "moalign" is the default; "reference" runs DRW as the authors' code does
+# (yining610/dynamic-reward-weighting, verl): validation after every step, the raw
+# hypervolume of unscaled validation vectors whose length coordinate is the mean length in
+# tokens (minimized), and the gradient rule log w + lr_t * s / 1e-5 on a band of middle
+# layers with no weight floor. docs/alignment.md says why moalign's defaults differ.
+PRESETS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
+    "moalign": MappingProxyType({"eval_every": 5, "hv_scale": "std", "hv_length": "off",
+                                 "eta": 0.5, "rho": "max", "grad_params": "last_layer",
+                                 "min_weight": 0.02}),
+    "reference": MappingProxyType({"eval_every": 1, "hv_scale": "none", "hv_length": "auto",
+                                   "eta": "lr", "rho": 1e-5, "grad_params": "middle",
+                                   "min_weight": 0.0}),
+})
 
 
 @dataclass(frozen=True)
@@ -63,7 +82,8 @@ GRPO_FIELDS: Mapping[str, Source] = MappingProxyType({
     "loss_type": FromConfig("loss_type"),
     "use_cpu": FromConfig("use_cpu"),
     "bf16": FromConfig("bf16"),
-    "save_steps": FromConfig("eval_every"),
+    "lr_scheduler_type": FromConfig("lr_scheduler_type"),
+    "save_steps": FromConfig("save_every"),
     "save_total_limit": FromConfig("save_total_limit"),
     "save_strategy": Fixed("steps"),   # TRL's default too; save_steps needs it
     "logging_steps": Fixed(1),
@@ -95,8 +115,11 @@ TRL_DEFAULT_DIFFERENCES: Mapping[str, str] = MappingProxyType({
     "bf16": "TRL: None, which becomes True unless fp16 is set. drw: False (float32), the "
             "CPU default; TRL's True fails without a bf16 GPU unless use_cpu is set. GPU "
             "recipes set bf16: true.",
-    "save_steps": "TRL: 500. drw: eval_every=5; a TRL checkpoint with every validation, so "
-                  "the solver state it hands the runner always points at one.",
+    "lr_scheduler_type": "TRL: 'linear' (decays to 0 at the last step). drw: 'constant'; "
+                         "in a short run the linear decay leaves the last steps with almost "
+                         "no step size, and weighting rules then have nothing to act on.",
+    "save_steps": "TRL: 500. drw: save_every=5; a TRL checkpoint every 5 steps, and the "
+                  "solver state it hands the runner always points at one.",
     "save_total_limit": "TRL: None (keep all). drw: 2, bounding the disk; resume needs >= 1.",
     "logging_steps": "TRL: 10. drw: 1; TRL's training logs recorded with each validation "
                      "vector are the latest step's.",
@@ -106,7 +129,8 @@ TRL_DEFAULT_DIFFERENCES: Mapping[str, str] = MappingProxyType({
 
 
 def grpo_args(config: DRWConfig, run: Mapping[str, Any]) -> dict[str, Any]:
-    """Keyword arguments for TRL's ``GRPOConfig``: :data:`GRPO_FIELDS`, then ``trl_args``.
+    """Keyword arguments for TRL's ``GRPOConfig`` (or ``RLOOConfig``, without the fields in
+    :data:`GRPO_ONLY`): :data:`GRPO_FIELDS`, then ``trl_args``.
 
     Args:
         config: the drw config.
@@ -124,7 +148,8 @@ def grpo_args(config: DRWConfig, run: Mapping[str, Any]) -> dict[str, Any]:
     missing = sorted(needed - set(run))
     if missing:
         raise KeyError(f"grpo_args: no run value for {missing}")
-    args = {name: _value(source, config, run) for name, source in GRPO_FIELDS.items()}
+    args = {name: _value(source, config, run) for name, source in GRPO_FIELDS.items()
+            if config.trainer == "grpo" or name not in GRPO_ONLY}
     return {**args, **config.trl_args}
 
 
@@ -138,37 +163,58 @@ def _value(source: Source, config: DRWConfig, run: Mapping[str, Any]) -> Any:
 
 @dataclass(frozen=True)
 class DRWConfig:
-    """Options of dynamic reward weighting over TRL's ``GRPOTrainer``.
+    """Options of dynamic reward weighting over TRL's ``GRPOTrainer`` or ``RLOOTrainer``.
 
     Args:
         mode: ``"fixed"`` (TRL's static weights; the baseline), ``"hypervolume"``
             (meta-reward from the validation hypervolume gain) or ``"gradient"``
             (mirror descent on per-objective gradient influence).
+        preset: ``"moalign"`` (default) or ``"reference"`` (the authors' code); gives the
+            value of every option below marked *preset* that is left unset
+            (:data:`PRESETS`).
+        trainer: ``"grpo"`` (TRL's ``GRPOTrainer``) or ``"rloo"`` (``RLOOTrainer``:
+            leave-one-out advantages, not std-scaled, so the meta-reward acts on them).
         weights: user weights, one per objective (default: equal). In ``gradient`` mode
             the starting point, normalized to the simplex.
         multi_objective_aggregation: TRL's ``"sum_then_normalize"`` (default) or
-            ``"normalize_then_sum"`` (GDPO).
+            ``"normalize_then_sum"`` (GDPO). GRPO only.
         scale_rewards: TRL's ``"group"``, ``"batch"`` or ``"none"``; ``"auto"`` picks
             ``"none"`` for ``hypervolume`` with ``hv_apply="reward"`` (a constant
-            multiplier is cancelled by std scaling) and ``"group"`` otherwise.
-        loss_type: TRL loss (``"dapo"``, ``"grpo"``, ``"dr_grpo"``, ...).
+            multiplier is cancelled by std scaling) and ``"group"`` otherwise. GRPO only.
+        loss_type: TRL loss (``"dapo"``, ``"grpo"``, ``"dr_grpo"``, ...). GRPO only.
         learning_rate, beta, temperature, num_iterations: TRL options.
+        lr_scheduler_type: TRL's schedule; ``"constant"`` by default (no decay).
         max_steps: training steps when the budget sets no ``steps``.
         per_device_train_batch_size, gradient_accumulation_steps, num_generations:
             batch shape; batch x accumulation must be divisible by ``num_generations``.
         max_completion_length: completion tokens.
-        eval_every: validate (and record a validation vector) every this many steps.
+        eval_every: validate (and record a validation vector) every this many steps
+            (*preset*: 5; reference 1).
+        save_every: TRL checkpoint (and solver state for resume) every this many steps.
         n_val_samples: sampled completions per validation prompt.
         val_temperature: validation sampling temperature (0: greedy).
         hv_apply: how ``hypervolume`` applies ``m_t``: ``"reward"`` multiplies the
-            reward weights (the paper's rule; needs ``scale_rewards="none"``), ``"lr"``
-            multiplies the optimizer's step size for the step instead (an Adam-type
-            optimizer normalizes a constant reward gain away; a step-size gain survives).
-        eta: mirror-descent step size (``gradient``).
-        rho: influence scale ρ (``gradient``); None: ``max_k |s_k|`` (scale-free).
-        grad_params: parameters for per-objective gradients: ``"last_layer"``, ``"all"``
-            or a regular expression on parameter names.
-        min_weight: floor on gradient-mode weights (keeps every objective alive).
+            reward weights (the paper's rule; needs advantages without std scaling),
+            ``"lr"`` multiplies the optimizer's step size for the step instead (an
+            Adam-type optimizer normalizes a constant reward gain away; a step-size gain
+            survives).
+        hv_scale: *preset*. ``"std"`` divides each coordinate of the validation vectors by
+            the per-sample standard deviation of the initial policy's validation values, so
+            ΔHV is a product of effect sizes, of order 1 whatever the objectives' units;
+            ``"none"`` (reference) uses the raw vectors.
+        hv_length: *preset*. The validation coordinate the hypervolume rule replaces by the
+            mean completion length in tokens (minimized): an objective's name, ``"auto"``
+            (every running-mean conciseness objective, ``length(below="running_mean")``;
+            the reference) or ``"off"``. The recorded vectors keep the objectives.
+        eta: *preset*. Mirror-descent step size η (``gradient``), or ``"lr"``: the
+            learning rate of the step (reference).
+        rho: *preset*. Influence scale ρ (``gradient``): a number (reference 1e-5) or
+            ``"max"``: ``max_k |s_k|`` (scale-free).
+        grad_params: *preset*. Parameters for per-objective gradients: ``"last_layer"``,
+            ``"middle"`` (the decoder layers ``round(10L/36)..round(25L/36)`` of ``L``, the
+            reference's 10..25 of 36), ``"all"`` or a regular expression on names.
+        min_weight: *preset*. Floor on gradient-mode weights (keeps every objective
+            alive); 0 disables it (reference).
         weight_update_every: steps between gradient-mode weight updates.
         use_cpu, bf16: device options (CPU defaults).
         torch_threads: ``torch.set_num_threads`` while the solver runs; the previous count
@@ -176,19 +222,22 @@ class DRWConfig:
         output_dir: TRL's output/checkpoint folder (default: ``<run checkpoint dir>/trl``,
             else a temporary folder removed when ``solve`` ends).
         save_total_limit: TRL checkpoints kept.
-        trl_args: further ``GRPOConfig`` options (names checked against TRL; the options in
-            :data:`OWNED` are set through the keys above).
+        trl_args: further ``GRPOConfig``/``RLOOConfig`` options (names checked against TRL;
+            the options in :data:`OWNED` are set through the keys above).
 
     Defaults that differ from TRL's own are listed, with the reason, in
     :data:`TRL_DEFAULT_DIFFERENCES`.
     """
 
     mode: Literal["fixed", "hypervolume", "gradient"] = "fixed"
+    preset: Literal["moalign", "reference"] = "moalign"
+    trainer: Literal["grpo", "rloo"] = "grpo"
     weights: tuple[float, ...] | None = None
     multi_objective_aggregation: str = "sum_then_normalize"
     scale_rewards: str = "auto"
     loss_type: str = "dapo"
     learning_rate: float = 1e-5
+    lr_scheduler_type: str = "constant"
     beta: float = 0.0
     temperature: float = 1.0
     num_iterations: int = 1
@@ -197,14 +246,17 @@ class DRWConfig:
     gradient_accumulation_steps: int = 1
     num_generations: int = 8
     max_completion_length: int = 64
-    eval_every: int = 5
+    eval_every: int | None = None
+    save_every: int = 5
     n_val_samples: int = 2
     val_temperature: float = 1.0
     hv_apply: Literal["reward", "lr"] = "reward"
-    eta: float = 0.5
-    rho: float | None = None
-    grad_params: str = "last_layer"
-    min_weight: float = 0.02
+    hv_scale: Literal["std", "none"] | None = None
+    hv_length: str | None = None
+    eta: float | Literal["lr"] | None = None
+    rho: float | Literal["max"] | None = None
+    grad_params: str | None = None
+    min_weight: float | None = None
     weight_update_every: int = 1
     use_cpu: bool = True
     bf16: bool = False
@@ -214,6 +266,11 @@ class DRWConfig:
     trl_args: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        _check(self.preset in PRESETS, f"preset must be one of {list(PRESETS)}")
+        for name, value in PRESETS[self.preset].items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
+        _check(self.trainer in TRAINERS, f"trainer must be one of {list(TRAINERS)}")
         _check(self.loss_type in LOSS_TYPES, f"loss_type must be one of {list(LOSS_TYPES)}")
         _check(self.scale_rewards in (*SCALE_REWARDS, "auto"),
                f"scale_rewards must be one of {[*SCALE_REWARDS, 'auto']}")
@@ -222,33 +279,46 @@ class DRWConfig:
         on_reward = self.mode == "hypervolume" and self.hv_apply == "reward"
         if self.scale_rewards == "auto":
             object.__setattr__(self, "scale_rewards", "none" if on_reward else "group")
-        if on_reward:
+        if on_reward and self.trainer == "grpo":
             _check(self.scale_rewards == "none"
                    and self.multi_objective_aggregation == "sum_then_normalize",
                    "mode='hypervolume' multiplies the reward by m_t; std-normalized "
                    "advantages cancel a constant multiplier, so it needs scale_rewards='none' "
                    "and multi_objective_aggregation='sum_then_normalize' (RLOO/REINFORCE-style "
-                   "mean-centred advantages)")
+                   "mean-centred advantages), or trainer='rloo'")
         _check(self.num_generations >= 2, "num_generations must be >= 2")
         _check((self.per_device_train_batch_size * self.gradient_accumulation_steps)
                % self.num_generations == 0,
                "per_device_train_batch_size x gradient_accumulation_steps must be divisible "
                "by num_generations")
-        for name in ("learning_rate", "max_steps", "eval_every", "n_val_samples",
+        for name in ("learning_rate", "max_steps", "eval_every", "save_every", "n_val_samples",
                      "max_completion_length", "num_iterations", "weight_update_every"):
             _check(getattr(self, name) > 0, f"{name} must be positive")
-        _check(self.eta >= 0, "eta must be >= 0")
-        _check(self.rho is None or self.rho > 0, "rho must be positive")
-        _check(0 <= self.min_weight < 1, "min_weight must be in [0, 1)")
+        _check(self.hv_scale in ("std", "none"), "hv_scale must be 'std' or 'none'")
+        _check(self.eta == "lr" or (isinstance(self.eta, int | float) and self.eta >= 0),
+               "eta must be a number >= 0 or 'lr' (the step's learning rate)")
+        _check(self.rho == "max" or (isinstance(self.rho, int | float) and self.rho > 0),
+               "rho must be a positive number or 'max' (max_k |s_k|, scale-free)")
+        _check(isinstance(self.min_weight, int | float) and 0 <= self.min_weight < 1,
+               "min_weight must be in [0, 1)")
         if self.weights is not None:
             _check(all(w >= 0 for w in self.weights) and sum(self.weights) > 0,
                    "weights must be non-negative with a positive sum")
         _check(self.torch_threads is None or self.torch_threads > 0,
                "torch_threads must be positive (or null: leave torch's setting)")
+        if self.trainer == "rloo":
+            changed = sorted(f for f, v in _GRPO_ONLY_DEFAULTS.items() if getattr(self, f) != v)
+            _check(not changed, f"trainer='rloo': {changed} are GRPOTrainer options; RLOO's "
+                                "advantages are leave-one-out, mean-centred, not std-scaled")
         bad = sorted(set(self.trl_args) & OWNED)
         _check(not bad, f"trl_args: set {bad} through the drw config keys instead")
-        unknown = sorted(set(self.trl_args) - _grpo_fields()) if self.trl_args else []
-        _check(not unknown, f"trl_args: {unknown} are not GRPOConfig options")
+        unknown = sorted(set(self.trl_args) - _trl_fields(self.trainer)) if self.trl_args else []
+        _check(not unknown, f"trl_args: {unknown} are not {self.trainer.upper()}Config options")
+
+    @property
+    def eval_steps(self) -> int:
+        """``eval_every`` as an int (the preset has filled it in)."""
+        return int(self.eval_every or 1)
 
 
 def _check(ok: bool, msg: str) -> None:
@@ -256,9 +326,15 @@ def _check(ok: bool, msg: str) -> None:
         raise ValueError(msg)
 
 
-def _grpo_fields() -> set[str]:
+# GRPO-only options that trainer="rloo" refuses when changed (scale_rewards is resolved
+# from "auto" and ignored under RLOO)
+_GRPO_ONLY_DEFAULTS = {"multi_objective_aggregation": "sum_then_normalize", "loss_type": "dapo"}
+
+
+def _trl_fields(trainer: str) -> set[str]:
     import dataclasses
 
-    from trl import GRPOConfig
+    from trl import GRPOConfig, RLOOConfig
 
-    return {f.name for f in dataclasses.fields(GRPOConfig)}
+    cls = RLOOConfig if trainer == "rloo" else GRPOConfig
+    return {f.name for f in dataclasses.fields(cls)}

@@ -1,4 +1,5 @@
-"""Solver ``drw``: dynamic reward weighting over TRL's ``GRPOTrainer`` (Lu et al., 2025).
+"""Solver ``drw``: dynamic reward weighting over TRL's ``GRPOTrainer`` or ``RLOOTrainer``
+(Lu et al., 2025).
 
 Lu, Y. et al. (2025). *Learning to Optimize Multi-Objective Alignment Through Dynamic
 Reward Weighting.* The policy is trained on ``r = Σ_k w_k r_k`` with TRL's GRPO/RLOO-style
@@ -16,7 +17,10 @@ advantages; the weights change during training:
 
 Every ``eval_every`` steps the callback samples on the held-out prompts and records the
 validation vector (mean of each objective, user orientation) with ``ctx.record``; the
-metrics carry the weights, the meta-reward and failure counts. The aligned model is
+metrics carry the weights, the meta-reward and failure counts. The hypervolume rule sees
+that vector with the ``hv_length`` coordinates replaced by the mean length in tokens
+(minimized) and divided per coordinate by the ``hv_scale`` scale (see ``DRWConfig``);
+``preset="reference"`` runs the rules as the authors' code does. The aligned model is
 ``Result.model`` (an :class:`AlignedModel` directory).
 
 The solver leaves the caller's process as it found it: the global random states and torch's
@@ -118,6 +122,29 @@ def work_folder(output_dir: str | None, checkpoint_dir: Path | None) -> Iterator
             yield Path(tmp), True
 
 
+def rank_fingerprints(trainer: Any, weights: Any) -> list[dict[str, Any]]:
+    """Per process: a fingerprint of the trained parameters and the reward weights, gathered
+    on every rank (one entry without distributed training), so a multi-process run can show
+    that all ranks ended with the same model and weights.
+
+    The fingerprint is the float64 sum of ``p * (i + 1)`` over the flattened parameters
+    ``p`` (index ``i`` in ``named_parameters`` order), with their count.
+    """
+    import torch
+
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for i, (_, p) in enumerate(model.named_parameters()):
+            total += float(p.detach().double().sum()) * (i + 1)
+            count += p.numel()
+    row = torch.tensor([total, float(count), *map(float, weights)], dtype=torch.float64)
+    acc = trainer.accelerator
+    rows = acc.gather(row[None, :].to(acc.device)).cpu() if acc.num_processes > 1 else row[None]
+    return [{"rank": r, "param_fingerprint": float(x[0]), "n_params": int(x[1]),
+             "reward_weights": [float(w) for w in x[2:]]} for r, x in enumerate(rows)]
+
+
 @dataclass
 class AlignedModel:
     """A trained model directory (``save_pretrained`` format, tokenizer included).
@@ -210,12 +237,17 @@ class DRW(Solver[DRWConfig]):
                 trainer.processing_class.save_pretrained(str(final))
                 model = AlignedModel.take(final) if temporary else AlignedModel(final)
             global_step = int(trainer.state.global_step)
+            ranks = rank_fingerprints(trainer, callback.effective_weights())
+            trainer_name = type(trainer).__name__
         names = problem.objectives.names
         info = {
             "weights": dict(zip(names, callback.effective_weights().tolist(), strict=True)),
             "n_failed": {f.__name__: f.n_failed for f in funcs},
             "global_step": global_step,
+            "trainer": trainer_name,
         }
+        if len(ranks) > 1:
+            info["ranks"] = ranks
         return Result(ctx.archive, model=model, info=info)
 
     @staticmethod
@@ -229,15 +261,17 @@ class DRW(Solver[DRWConfig]):
     def _trainer(self, problem: TextProblem, ctx: RunContext, funcs: list[Any], callback: Any,
                  out_dir: Path) -> Any:
         from datasets import Dataset
-        from trl import GRPOConfig, GRPOTrainer
+        from trl import GRPOConfig, GRPOTrainer, RLOOConfig, RLOOTrainer
 
         cfg = self.config
         run = {"output_dir": str(out_dir), "max_steps": int(ctx.budget.steps or cfg.max_steps),
                "seed": int(ctx.seed),
                "reward_weights": [float(w) for w in callback.effective_weights()]}
-        args = GRPOConfig(**grpo_args(cfg, run))
+        config_cls: Any = RLOOConfig if cfg.trainer == "rloo" else GRPOConfig
+        trainer_cls: Any = RLOOTrainer if cfg.trainer == "rloo" else GRPOTrainer
+        args = config_cls(**grpo_args(cfg, run))
         train = problem.train
         dataset = Dataset.from_dict({"prompt": list(train.prompts),
                                      **{k: list(v) for k, v in train.extras.items()}})
-        return GRPOTrainer(model=problem.policy, reward_funcs=funcs, args=args,
+        return trainer_cls(model=problem.policy, reward_funcs=funcs, args=args,
                            train_dataset=dataset, callbacks=[callback])
