@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -35,6 +35,10 @@ class Tracker(Protocol):
     def set_tag(self, key: str, value: str) -> None: ...
     def end(self, status: str = "FINISHED") -> None: ...
     def run_status(self) -> str | None: ...
+    def metric_history(self, names: Sequence[str]) -> dict[str, list[tuple[int, float]]]:
+        """Written values of the metrics ``names`` as ``(step, value)`` in step order; a
+        name ending in ``/`` stands for every metric under that prefix."""
+        ...
 
 
 class NullTracker:
@@ -86,3 +90,6 @@ class NullTracker:
 
     def run_status(self) -> str | None:
         return None
+
+    def metric_history(self, names: Sequence[str]) -> dict[str, list[tuple[int, float]]]:
+        return {}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -220,6 +220,17 @@ class MLflowTracker:
         self.flush()
         self.wait()
         self.client.set_terminated(self._rid(), status=status)
+
+    def metric_history(self, names: Sequence[str]) -> dict[str, list[tuple[int, float]]]:
+        """Written values of the metrics ``names`` as ``(step, value)`` in step order (call
+        :meth:`wait` first for the buffered ones); a name ending in ``/`` stands for every
+        metric under that prefix. Metrics never written are left out."""
+        logged = self.client.get_run(self._rid()).data.metrics
+        keys = sorted(k for k in logged
+                      if any(k == n or (n.endswith("/") and k.startswith(n)) for n in names))
+        return {k: sorted((int(m.step), float(m.value))
+                          for m in self.client.get_metric_history(self._rid(), k))
+                for k in keys}
 
     def artifact_uri(self) -> str:
         return str(self.client.get_run(self._rid()).info.artifact_uri)
