@@ -2,16 +2,18 @@
 
 Exit status: 0 done; 2 bad input (one line naming the field and the fix; ``--debug`` shows
 the traceback instead); 3 the run finished but every evaluation failed; 1 internal error;
-130 interrupted.
+130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM (a stopped run prints how to resume it).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 EXIT_INTERNAL = 1
@@ -116,6 +118,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from moalign.recipes.interrupts import Interrupted, exit_status, raise_on_signals
     from moalign.recipes.loader import load_recipe
     from moalign.recipes.runner import (
         RunFinishedError,
@@ -134,14 +137,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
     recipe = load_recipe(path, args.overrides, smoke=args.smoke)
     if (warning := lone_process_warning(os.environ)) is not None:
         print(warning, file=sys.stderr)
+    main_rank = process_rank() == 0  # under torchrun/accelerate only rank 0 reports
     try:
-        result = run_recipe(recipe, resume_run_id=args.resume, progress=not args.no_progress)
+        with raise_on_signals():  # SIGTERM, like Ctrl-C, ends the run KILLED
+            result = run_recipe(recipe, resume_run_id=args.resume,
+                                progress=not args.no_progress)
     except RunFinishedError as done:
         print(done)
         return 0
-    if process_rank() != 0:  # under torchrun/accelerate only rank 0 reports
+    except Interrupted as stop:
+        if main_rank:
+            _print_interrupted(signal.Signals(stop.signum).name, stop.checkpoint_dir)
+        return exit_status(stop.signum)
+    stopped = result.info.get("interrupted")  # the solver stopped at a step's end
+    if main_rank:
+        _print_summary(recipe, result)
+        if stopped:
+            _print_interrupted(stopped["signal"], stopped["checkpoint_dir"])
+    if stopped:
+        return exit_status(signal.Signals[stopped["signal"]])
+    if not main_rank:
         return 0
-    _print_summary(recipe, result)
     if "failure" in result.info:
         print(f"error: {result.info['failure']}; the run is marked FAILED", file=sys.stderr)
         return EXIT_ALL_FAILED
@@ -149,8 +165,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _print_summary(recipe: Any, result: Any) -> None:
+    from moalign.cli_hints import command, ui_hint
+
     front = result.front
-    print(f"done: {result.archive.n_evals} evaluations "
+    verb = "stopped" if "interrupted" in result.info else "done"
+    print(f"{verb}: {result.archive.n_evals} evaluations "
           f"({result.archive.n_failed} failed), front of {len(front)} points, "
           f"hypervolume {result.hypervolume:.6g}")
     for key, value in result.info.items():
@@ -170,8 +189,21 @@ def _print_summary(recipe: Any, result: Any) -> None:
         where = unquote(urlparse(where).path)
     print(f"  artifacts: {where}/")
     print("    front.csv, evaluations.csv, plots/front.png, plots/hypervolume.png")
-    print(f"  open the UI: mlflow ui --backend-store-uri {uri}")
-    print(f"  report: moalign report {result.run_id}")
+    print(f"  open the UI: {ui_hint(uri)}")
+    store = [] if uri == default_tracking_uri() else ["--uri", uri]
+    print(f"  report: {command('moalign', 'report', result.run_id, *store)}")
+
+
+def _print_interrupted(signame: str, checkpoint_dir: str | Path | None) -> None:
+    """Say that the run stopped and how to continue it (when it can be continued)."""
+    from moalign.cli_hints import resume_command
+
+    if checkpoint_dir is None:
+        print(f"interrupted ({signame})", file=sys.stderr)
+        return
+    print(f"interrupted ({signame}): the run is marked KILLED", file=sys.stderr)
+    if (Path(checkpoint_dir) / "recipe.yaml").exists():
+        print(f"resume it with: {resume_command(checkpoint_dir)}", file=sys.stderr)
 
 
 def _printable(v: Any) -> bool:
