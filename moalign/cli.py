@@ -2,16 +2,19 @@
 
 Exit status: 0 done; 2 bad input (one line naming the field and the fix; ``--debug`` shows
 the traceback instead); 3 the run finished but every evaluation failed; 1 internal error;
-130 interrupted.
+130 interrupted by SIGINT (Ctrl-C), 143 by SIGTERM (a stopped run prints how to resume it).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 EXIT_INTERNAL = 1
@@ -22,50 +25,93 @@ MAX_MESSAGE = 300  # characters of an error line
 
 def _add_recipe_args(p: argparse.ArgumentParser, recipe_required: bool = True) -> None:
     p.add_argument("recipe", nargs=None if recipe_required else "?", help="recipe YAML file")
+    _add_override_args(p)
+
+
+def _add_override_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[],
                    metavar="KEY=VALUE", help="override a recipe value, e.g. solver.config.lr=1e-3")
     p.add_argument("--smoke", action="store_true", help="apply the recipe's smoke: overrides")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="moalign", description=__doc__.splitlines()[0])
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    sub = parser.add_subparsers(dest="command", required=True)
+def _global_flags() -> argparse.ArgumentParser:
+    """``--debug`` and ``--verbose``, accepted before or after the command."""
+    flags = argparse.ArgumentParser(add_help=False)
+    flags.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show the traceback of an error instead of one line")
+    flags.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                       help="log INFO messages of moalign and the libraries it drives")
+    return flags
 
-    run = sub.add_parser("run", help="run a recipe (tracked in MLflow)")
+
+def build_parser() -> argparse.ArgumentParser:
+    flags = _global_flags()
+    parser = argparse.ArgumentParser(
+        prog="moalign", parents=[flags],
+        description="Run, validate, report and tune moalign recipes (docs/recipes.md).")
+    parser.add_argument("--version", action="version", version=f"moalign {_version()}",
+                        help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                help="what to do (moalign COMMAND --help for its options)")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, description=help, parents=[flags])
+
+    run = command("run", "run a recipe (tracked in MLflow)")
     _add_recipe_args(run, recipe_required=False)
     run.add_argument("--resume", metavar="RUN_ID", help="continue a run from its checkpoint")
-    run.add_argument("--checkpoint-dir", help="checkpoint root, if the recipe set one")
-    run.add_argument("--no-progress", action="store_true")
+    run.add_argument("--checkpoint-dir", metavar="DIR",
+                     help="checkpoint root of --resume, if the recipe set checkpoint.dir")
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
-    val = sub.add_parser("validate", help="check recipes without running them")
-    val.add_argument("recipes", nargs="+")
-    val.add_argument("--set", dest="overrides", action="append", default=[])
-    val.add_argument("--smoke", action="store_true")
+    val = command("validate", "check recipes without running them")
+    val.add_argument("recipes", nargs="+", metavar="RECIPE", help="recipe YAML files")
+    _add_override_args(val)
     val.add_argument("--build", action="store_true",
                      help="also call the problem factory and build the solver, as run does "
                           "before it starts (may be slow: a text problem loads its model)")
 
-    sub.add_parser("list", help="list registered solvers and problems")
+    command("list", "list registered solvers and problems")
 
-    rep = sub.add_parser("report", help="print a run's front and hypervolume, redraw plots")
-    rep.add_argument("run_id")
-    rep.add_argument("--uri", help="MLflow tracking URI (default: the local store)")
+    rep = command("report", "summarize a run's front and hypervolume, draw its plots")
+    rep.add_argument("run_id", metavar="RUN_ID", help="the MLflow run id")
+    rep.add_argument("--uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, "
+                                   "else the local store)")
+    rep.add_argument("--all", dest="all_rows", action="store_true",
+                     help="print every row of the front (default: the first 10)")
+    rep.add_argument("--out", metavar="DIR",
+                     help="folder for the plots (default: ./moalign-report-RUN_ID)")
+    rep.add_argument("--log", action="store_true",
+                     help="also log the plots to the run, replacing its plots/")
 
-    tune = sub.add_parser("tune", help="tune a recipe's parameters with Optuna")
+    tune = command("tune", "tune a recipe's parameters with Optuna")
     _add_recipe_args(tune)
-    tune.add_argument("--n-trials", type=int, default=None)
+    tune.add_argument("--n-trials", type=int, default=None, metavar="N",
+                      help="trials to run (default: the recipe's tune.n_trials)")
     tune.add_argument("--storage", default=None, help="Optuna storage URL or journal file")
-    tune.add_argument("--study-name", default=None)
-    tune.add_argument("--n-workers", type=int, default=1)
+    tune.add_argument("--study-name", default=None, metavar="NAME",
+                      help="study to create or continue (default: tune.study_name, else "
+                           "the recipe's name)")
+    tune.add_argument("--n-workers", type=int, default=1, metavar="K",
+                      help="worker processes sharing the study (needs --storage; default: 1)")
     tune.add_argument("--fail-stale", action="store_true",
                       help="first mark every RUNNING trial of the study FAIL (only when no "
                            "other process is running the study)")
     return parser
 
 
+def _version() -> str:
+    from moalign import __version__
+
+    return __version__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.debug = getattr(args, "debug", False)
+    if getattr(args, "verbose", False):
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger().setLevel(logging.INFO)
     try:
         return int(_dispatch(args) or 0)
     except KeyboardInterrupt:
@@ -75,11 +121,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:
-        if args.debug:
-            traceback.print_exc()
-        else:
-            print(f"error: {_one_line(exc)}", file=sys.stderr)
+        _print_error(exc, args.debug)
         return EXIT_USAGE if _is_user_error(exc) else EXIT_INTERNAL
+
+
+def _print_error(exc: BaseException, debug: bool, prefix: str = "") -> None:
+    """One ``error:`` line on stderr, or the traceback with ``--debug``."""
+    if debug:
+        traceback.print_exception(exc)
+    else:
+        print(f"error: {prefix}{_one_line(exc)}", file=sys.stderr, flush=True)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -107,7 +158,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "report":
         from moalign.tracking.report import report
 
-        return report(args.run_id, uri=args.uri)
+        return report(args.run_id, uri=args.uri, out=args.out, log=args.log,
+                      all_rows=args.all_rows)
     if args.command == "tune":
         from moalign.tuning import tune_from_cli
 
@@ -116,6 +168,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from moalign.recipes.interrupts import Interrupted, exit_status, raise_on_signals
     from moalign.recipes.loader import load_recipe
     from moalign.recipes.runner import (
         RunFinishedError,
@@ -134,14 +187,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
     recipe = load_recipe(path, args.overrides, smoke=args.smoke)
     if (warning := lone_process_warning(os.environ)) is not None:
         print(warning, file=sys.stderr)
+    main_rank = process_rank() == 0  # under torchrun/accelerate only rank 0 reports
     try:
-        result = run_recipe(recipe, resume_run_id=args.resume, progress=not args.no_progress)
+        with raise_on_signals():  # SIGTERM, like Ctrl-C, ends the run KILLED
+            result = run_recipe(recipe, resume_run_id=args.resume,
+                                progress=not args.no_progress)
     except RunFinishedError as done:
         print(done)
         return 0
-    if process_rank() != 0:  # under torchrun/accelerate only rank 0 reports
+    except Interrupted as stop:
+        if main_rank:
+            _print_interrupted(signal.Signals(stop.signum).name, stop.checkpoint_dir)
+        return exit_status(stop.signum)
+    stopped = result.info.get("interrupted")  # the solver stopped at a step's end
+    if main_rank:
+        _print_summary(recipe, result)
+        if stopped:
+            _print_interrupted(stopped["signal"], stopped["checkpoint_dir"])
+    if stopped:
+        return exit_status(signal.Signals[stopped["signal"]])
+    if not main_rank:
         return 0
-    _print_summary(recipe, result)
     if "failure" in result.info:
         print(f"error: {result.info['failure']}; the run is marked FAILED", file=sys.stderr)
         return EXIT_ALL_FAILED
@@ -149,8 +215,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _print_summary(recipe: Any, result: Any) -> None:
+    from moalign.cli_hints import command, ui_hint
+
     front = result.front
-    print(f"done: {result.archive.n_evals} evaluations "
+    verb = "stopped" if "interrupted" in result.info else "done"
+    print(f"{verb}: {result.archive.n_evals} evaluations "
           f"({result.archive.n_failed} failed), front of {len(front)} points, "
           f"hypervolume {result.hypervolume:.6g}")
     for key, value in result.info.items():
@@ -170,8 +239,21 @@ def _print_summary(recipe: Any, result: Any) -> None:
         where = unquote(urlparse(where).path)
     print(f"  artifacts: {where}/")
     print("    front.csv, evaluations.csv, plots/front.png, plots/hypervolume.png")
-    print(f"  open the UI: mlflow ui --backend-store-uri {uri}")
-    print(f"  report: moalign report {result.run_id}")
+    print(f"  open the UI: {ui_hint(uri)}")
+    store = [] if uri == default_tracking_uri() else ["--uri", uri]
+    print(f"  report: {command('moalign', 'report', result.run_id, *store)}")
+
+
+def _print_interrupted(signame: str, checkpoint_dir: str | Path | None) -> None:
+    """Say that the run stopped and how to continue it (when it can be continued)."""
+    from moalign.cli_hints import resume_command
+
+    if checkpoint_dir is None:
+        print(f"interrupted ({signame})", file=sys.stderr)
+        return
+    print(f"interrupted ({signame}): the run is marked KILLED", file=sys.stderr)
+    if (Path(checkpoint_dir) / "recipe.yaml").exists():
+        print(f"resume it with: {resume_command(checkpoint_dir)}", file=sys.stderr)
 
 
 def _printable(v: Any) -> bool:
@@ -179,20 +261,35 @@ def _printable(v: Any) -> bool:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    """Check every file; one line each (several files: each line names its file)."""
+    failed = internal = 0
+    for path in args.recipes:
+        try:
+            _validate_one(path, args)
+        except Exception as exc:
+            named = len(args.recipes) == 1 or str(exc).startswith(str(path))
+            _print_error(exc, args.debug, "" if named else f"{path}: ")
+            failed += 1
+            internal += not _is_user_error(exc)
+            continue
+        print(f"ok: {path}", flush=True)
+    if failed and len(args.recipes) > 1:
+        print(f"{failed} of {len(args.recipes)} recipes failed", file=sys.stderr)
+    return EXIT_INTERNAL if internal else EXIT_USAGE if failed else 0
+
+
+def _validate_one(path: str, args: argparse.Namespace) -> None:
     from moalign.recipes.loader import load_recipe, prepare
 
-    for path in args.recipes:
-        recipe = load_recipe(path, args.overrides, smoke=args.smoke)
-        if args.build:  # call the problem factory and build the solver, as `run` does
-            prepare(recipe)
-            if not args.smoke and any(k.startswith(("problem", "solver")) for k in recipe.smoke):
-                prepare(load_recipe(path, args.overrides, smoke=True))
-        if recipe.tune is not None:  # the tune: block too (search-space paths included)
-            from moalign.tuning import check_search_space, parse_tune_spec
+    recipe = load_recipe(path, args.overrides, smoke=args.smoke)
+    if args.build:  # call the problem factory and build the solver, as `run` does
+        prepare(recipe)
+        if not args.smoke and any(k.startswith(("problem", "solver")) for k in recipe.smoke):
+            prepare(load_recipe(path, args.overrides, smoke=True))
+    if recipe.tune is not None:  # the tune: block too (search-space paths included)
+        from moalign.tuning import check_search_space, parse_tune_spec
 
-            check_search_space(recipe, parse_tune_spec(recipe.tune))
-        print(f"ok: {path}")
-    return 0
+        check_search_space(recipe, parse_tune_spec(recipe.tune))
 
 
 def _cmd_list() -> int:

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -26,6 +24,7 @@ from typing import Any
 
 from moalign.core.problem import Problem
 from moalign.core.space import Box
+from moalign.recipes.interrupts import Interrupted, graceful_stop
 from moalign.recipes.loader import RecipeError, dump_recipe, prepare
 from moalign.recipes.schema import Recipe
 from moalign.solvers import Budget, Result, RunContext, Solver, get_solver
@@ -76,7 +75,9 @@ def execute(problem: Problem, solver: Solver, budget: Budget, settings: RunSetti
 
     Opens the tracker's run unless the caller already did. Any exception, in the solver or
     in the post-run phase, ends the run as FAILED (KILLED for Ctrl-C) before it propagates;
-    a run whose every evaluation failed ends FAILED with ``result.info["failure"]``.
+    a run whose every evaluation failed ends FAILED with ``result.info["failure"]``. A run
+    stopped by SIGINT/SIGTERM ends KILLED with ``result.info["interrupted"]`` (the signal
+    and the checkpoint folder; :mod:`moalign.recipes.interrupts`).
     """
     tracker = settings.tracker
     if tracker.run_id is None:
@@ -86,7 +87,7 @@ def execute(problem: Problem, solver: Solver, budget: Budget, settings: RunSetti
     except BaseException as exc:
         if settings.checkpoint_dir is not None:
             tracker.discard_buffer()  # steps after the last checkpoint are redone on resume
-        _end_quietly(tracker, exc)
+        _end_quietly(tracker, exc, settings.checkpoint_dir)
         raise
     try:
         archive = result.archive
@@ -97,7 +98,7 @@ def execute(problem: Problem, solver: Solver, budget: Budget, settings: RunSetti
         _log_outputs(result, problem, tracker, settings.plots, solver.name, settings.run_name)
         tracker.end(status)
     except BaseException as exc:
-        _end_quietly(tracker, exc)
+        _end_quietly(tracker, exc, settings.checkpoint_dir)
         raise
     if settings.checkpoint_dir is not None and status != "KILLED":
         marker = {"status": status, "failure": result.info.get("failure")}
@@ -151,9 +152,13 @@ def _solve(problem: Problem, solver: Solver, budget: Budget, settings: RunSettin
         log_artifact=tracker.log_artifact if tracker.run_id else None,
     )
     t0 = time.monotonic()
-    with progress, _stop_on_sigint(ctx):
+    with progress, graceful_stop(ctx) as stop:
         result = solver.solve(problem, ctx)
     result.run_id = tracker.run_id
+    if stop.signum is not None:  # resumable from the checkpoint the solver just wrote
+        ckpt = settings.checkpoint_dir
+        result.info["interrupted"] = {"signal": stop.name,
+                                      "checkpoint_dir": None if ckpt is None else str(ckpt)}
     with timer:
         tracker.flush()
         tracker.wait()
@@ -162,8 +167,12 @@ def _solve(problem: Problem, solver: Solver, budget: Budget, settings: RunSettin
     return result, "KILLED" if ctx.stop_requested else "FINISHED"
 
 
-def _end_quietly(tracker: Tracker, exc: BaseException) -> None:
-    """End the run after ``exc``; a tracking failure here must not hide ``exc``."""
+def _end_quietly(tracker: Tracker, exc: BaseException, checkpoint_dir: Path | None = None
+                 ) -> None:
+    """End the run after ``exc``; a tracking failure here must not hide ``exc``. An
+    :class:`Interrupted` learns the run's checkpoint folder (to say how to resume)."""
+    if isinstance(exc, Interrupted) and exc.checkpoint_dir is None:
+        exc.checkpoint_dir = checkpoint_dir
     with suppress(Exception):
         tracker.end("KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
 
@@ -286,28 +295,6 @@ class _Progress:
     def __exit__(self, *exc: Any) -> None:
         if self._bar is not None:
             self._bar.stop()
-
-
-@contextmanager
-def _stop_on_sigint(ctx: RunContext) -> Any:
-    """First Ctrl-C asks the solver to stop (it checkpoints and returns); a second one
-    interrupts at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        if ctx.stop_requested:
-            raise KeyboardInterrupt
-        ctx.stop_requested = True
-        print("\nstopping: finishing the current step and saving a checkpoint "
-              "(Ctrl-C again to abort)")
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 # -- public entry points ---------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""``moalign report RUN_ID``: a run's front and hypervolume, and its plots drawn again.
+"""``moalign report RUN_ID``: a summary of a run's front and hypervolume, and its plots.
 
 Everything comes from the run's own artifacts: ``evaluations.csv`` (every evaluated point,
 its step, feasibility and failure) and ``archive.json`` (objective names, directions and
@@ -8,7 +8,12 @@ the reference point the run used), both logged by the runner's post-run phase.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +48,7 @@ def load_archive(tracker: MLflowTracker) -> Archive:
     if missing:
         raise ConfigError(f"run {run_id} has no {' or '.join(missing)} artifact: it has not "
                           "finished (resume it) or an older moalign logged it")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, _no_download_bars():
         meta = json.loads(Path(tracker.client.download_artifacts(
             run_id, ARCHIVE_META, tmp)).read_text())
         df = pd.read_csv(tracker.client.download_artifacts(run_id, "evaluations.csv", tmp))
@@ -52,8 +57,34 @@ def load_archive(tracker: MLflowTracker) -> Archive:
                               meta["ref_point"])
 
 
-def report(run_id: str, uri: str | None = None) -> int:
-    """Print the front and final hypervolume of ``run_id`` and re-log its plots.
+FRONT_ROWS = 10
+"""Rows of the front ``moalign report`` prints unless ``--all``."""
+
+
+@contextmanager
+def _no_download_bars() -> Iterator[None]:
+    """Without MLflow's "Downloading artifacts" progress bars (unless the user set them)."""
+    name = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
+    if name in os.environ:
+        yield
+        return
+    os.environ[name] = "false"
+    try:
+        yield
+    finally:
+        os.environ.pop(name, None)
+
+
+def report(run_id: str, uri: str | None = None, *, out: str | Path | None = None,
+           log: bool = False, all_rows: bool = False) -> int:
+    """Print a summary of ``run_id`` and draw its plots into ``out``.
+
+    Args:
+        run_id: the MLflow run.
+        uri: its tracking store (default: ``$MLFLOW_TRACKING_URI``, else the local store).
+        out: folder for the plots (default ``./moalign-report-<run_id>``).
+        log: also log the plots to the run, replacing its ``plots/``.
+        all_rows: print every row of the front, not the first :data:`FRONT_ROWS`.
 
     Raises:
         ConfigError: no such run in the store, or a run without the artifacts it needs.
@@ -65,19 +96,64 @@ def report(run_id: str, uri: str | None = None) -> int:
         raise ConfigError(f"report {run_id}: no such run in the tracking store {tracker.uri}")
     run = tracker.client.get_run(run_id)
     archive = load_archive(tracker)
-    front = archive.pareto()
-    print(f"run {run_id} ({run.info.run_name}, {run.info.status}): "
-          f"{run.data.params.get('solver')} on {run.data.params.get('problem')}")
-    ref = None if archive.ref_point is None else np.round(archive.ref_point, 6).tolist()
-    print(f"evaluations {archive.n_evals} ({archive.n_failed} failed), front of "
-          f"{len(front)} points, hypervolume {archive.hypervolume():.6g} (reference {ref})")
-    with pd.option_context("display.max_rows", 30, "display.width", 120):
-        print(pd.DataFrame(front.F, columns=list(front.names)).sort_values(
-            list(front.names)).to_string(index=False))
+    _say(f"run {run_id} ({run.info.run_name}, {run.info.status}): "
+         f"{run.data.params.get('solver')} on {run.data.params.get('problem')}",
+         *summary_lines(archive, None if all_rows else FRONT_ROWS))
+    folder = Path(out or f"moalign-report-{run_id}")
     with tempfile.TemporaryDirectory() as tmp:
         params = run.data.params
         label = RunLabel(params.get("problem", ""), params.get("solver", ""), run.info.run_name)
         save_run_plots(archive, Path(tmp), label, history=tracker.metric_history)
-        tracker.log_artifacts(tmp, "plots")
-    print(f"plots re-logged under runs:/{run_id}/plots")
+        folder.mkdir(parents=True, exist_ok=True)
+        names = sorted(p.name for p in Path(tmp).iterdir() if p.is_file())
+        for name in names:
+            shutil.copyfile(Path(tmp) / name, folder / name)
+        _say(f"plots: {folder}{os.sep} ({', '.join(names)})")
+        if log:
+            tracker.log_artifacts(tmp, "plots")
+            _say(f"plots logged under runs:/{run_id}/plots")
     return 0
+
+
+def _say(*lines: str) -> None:
+    """Print ``lines``; a closed pipe (``| head -3``) silences the rest of the output
+    instead of stopping the report before its plots."""
+    try:
+        print(*lines, sep="\n", flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def summary_lines(archive: Archive, rows: int | None = FRONT_ROWS) -> list[str]:
+    """Counts, hypervolume and its reference, the front's ideal and nadir, and its first
+    ``rows`` rows (all when None), best first on the first objective."""
+    front = archive.pareto()
+    ref = archive.ref_point
+    where = ("no reference point: no feasible evaluation" if ref is None
+             else f"reference {_values(ref)}")
+    lines = [f"evaluations {archive.n_evals} ({archive.n_failed} failed), front of "
+             f"{len(front)} points, hypervolume {archive.hypervolume():.6g} ({where})"]
+    if not len(front):
+        return lines
+    columns = [f"{n} ({'max' if mx else 'min'})" for n, mx in zip(front.names,
+                                                                     front.maximize,
+                                                                     strict=True)]
+    F = pd.DataFrame(front.F, columns=columns)
+    best = np.where(front.maximize, front.F.max(axis=0), front.F.min(axis=0))
+    worst = np.where(front.maximize, front.F.min(axis=0), front.F.max(axis=0))
+    bounds = pd.DataFrame([best, worst], columns=columns, index=["ideal", "nadir"])
+    lines += ["the front's ideal and nadir (best and worst value of each objective):",
+              _table(bounds, index=True)]
+    F = F.sort_values(columns[0], ascending=not front.maximize[0], kind="stable")
+    shown = len(F) if rows is None else min(rows, len(F))
+    more = "" if shown == len(F) else f", first {shown} of {len(F)} (--all for every row)"
+    lines += [f"front, best {front.names[0]} first{more}:", _table(F.head(shown))]
+    return lines
+
+
+def _table(df: pd.DataFrame, index: bool = False) -> str:
+    return df.to_string(index=index, float_format=lambda v: f"{v:.6g}")
+
+
+def _values(v: np.ndarray) -> str:
+    return "[" + ", ".join(f"{x:.6g}" for x in v) + "]"

@@ -40,7 +40,7 @@ def test_archive_rebuilt_from_artifacts_equals_the_runs(mlflow_uri, tmp_path, pr
 
 def test_report_prints_the_front_and_relogs_the_plots(mlflow_uri, tmp_path, capsys):
     res = _run(mlflow_uri, tmp_path, "report-cli", {"name": "zdt1", "params": {"n_var": 4}})
-    assert report(res.run_id, uri=mlflow_uri) == 0
+    assert report(res.run_id, uri=mlflow_uri, out=tmp_path / "plots", log=True) == 0
     out = capsys.readouterr().out
     assert f"front of {len(res.front)} points, hypervolume {res.hypervolume:.6g}" in out
     client = MlflowClient(tracking_uri=mlflow_uri)
