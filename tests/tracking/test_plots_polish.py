@@ -166,6 +166,7 @@ def test_metric_panels_group_a_prefix_and_skip_what_was_not_logged():
     assert [ax.get_title() for ax in drawn] == ["weights", "meta_reward"]
     assert [t.get_text() for t in drawn[0].get_legend().get_texts()] == ["helpful", "short"]
     assert [list(line.get_xdata()) for line in drawn[0].lines] == [[1, 2, 3]] * 2
+    assert len({line.get_linestyle() for line in drawn[0].lines}) == 2  # equal curves show
     assert all(ax.get_xlabel() == "step" for ax in drawn)
     assert plot_metrics(history, ("eval/l1",)) is None
 

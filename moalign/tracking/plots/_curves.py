@@ -15,6 +15,9 @@ from moalign.tracking.plots._labels import reference_text, set_title
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+LINESTYLES = ("-", "--", ":", "-.")
+"""Line styles of the curves sharing a panel, in turn."""
+
 MetricHistory = Mapping[str, Sequence[tuple[int, float]]]
 """Logged metrics: name -> ``(step, value)`` pairs in step order."""
 
@@ -79,9 +82,10 @@ def plot_metrics(history: MetricHistory, panels: Sequence[str], *, title: str = 
 
 def _draw_panel(ax: Axes, panel: str, series: Mapping[str, Sequence[tuple[int, float]]]
                 ) -> None:
-    for key, points in series.items():
+    for i, (key, points) in enumerate(series.items()):
         steps, values = zip(*points, strict=True)
         ax.plot(steps, values, marker="." if len(steps) < 60 else None,
+                linestyle=LINESTYLES[i % len(LINESTYLES)],  # equal curves stay visible
                 label=key[len(panel):] if panel.endswith("/") else key)
     ax.set_title(panel.rstrip("/"), fontsize=9)
     ax.set_xlabel("step")
