@@ -2,9 +2,10 @@
 .PHONY: run test setup lint bench
 
 setup:
-	@tools/setup.sh
+	@tools/setup.sh dev,llm
 
-run: setup
+run:
+	@tools/setup.sh
 	.venv/bin/moalign run recipes/quickstart.yaml
 
 test: setup
