@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -170,6 +172,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from moalign.recipes.interrupts import Interrupted, exit_status, raise_on_signals
     from moalign.recipes.loader import load_recipe
+    from moalign.recipes.output import captured_output
     from moalign.recipes.runner import (
         RunFinishedError,
         lone_process_warning,
@@ -188,10 +191,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if (warning := lone_process_warning(os.environ)) is not None:
         print(warning, file=sys.stderr)
     main_rank = process_rank() == 0  # under torchrun/accelerate only rank 0 reports
+    log_dir = Path(tempfile.mkdtemp(prefix="moalign-log-"))
     try:
-        with raise_on_signals():  # SIGTERM, like Ctrl-C, ends the run KILLED
+        # SIGTERM, like Ctrl-C, ends the run KILLED; third-party noise goes to logs/run.log
+        with raise_on_signals(), captured_output(log_dir / "run.log",
+                                                 verbose=getattr(args, "verbose", False)):
             result = run_recipe(recipe, resume_run_id=args.resume,
                                 progress=not args.no_progress)
+        _log_run_log(recipe, result.run_id, log_dir / "run.log")
     except RunFinishedError as done:
         print(done)
         return 0
@@ -199,6 +206,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if main_rank:
             _print_interrupted(signal.Signals(stop.signum).name, stop.checkpoint_dir)
         return exit_status(stop.signum)
+    finally:
+        shutil.rmtree(log_dir, ignore_errors=True)
     stopped = result.info.get("interrupted")  # the solver stopped at a step's end
     if main_rank:
         _print_summary(recipe, result)
@@ -212,6 +221,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"error: {result.info['failure']}; the run is marked FAILED", file=sys.stderr)
         return EXIT_ALL_FAILED
     return 0
+
+
+def _log_run_log(recipe: Any, run_id: str | None, log_file: Path) -> None:
+    """Attach the captured third-party output to the run as ``logs/run.log`` (nothing is
+    attached without an MLflow run or without output)."""
+    if run_id is not None and log_file.exists() and log_file.stat().st_size:
+        from moalign.tracking.mlflow_tracker import default_tracking_uri, open_client
+
+        uri = recipe.tracking.uri or default_tracking_uri()
+        open_client(uri).log_artifact(run_id, str(log_file), "logs")
 
 
 def _print_summary(recipe: Any, result: Any) -> None:

@@ -261,6 +261,7 @@ class DRW(Solver[DRWConfig]):
     def _trainer(self, problem: TextProblem, ctx: RunContext, funcs: list[Any], callback: Any,
                  out_dir: Path) -> Any:
         from datasets import Dataset
+        from transformers.trainer_callback import PrinterCallback
         from trl import GRPOConfig, GRPOTrainer, RLOOConfig, RLOOTrainer
 
         cfg = self.config
@@ -273,5 +274,9 @@ class DRW(Solver[DRWConfig]):
         train = problem.train
         dataset = Dataset.from_dict({"prompt": list(train.prompts),
                                      **{k: list(v) for k, v in train.extras.items()}})
-        return trainer_cls(model=problem.policy, reward_funcs=funcs, args=args,
-                           train_dataset=dataset, callbacks=[callback])
+        trainer = trainer_cls(model=problem.policy, reward_funcs=funcs, args=args,
+                              train_dataset=dataset, callbacks=[callback])
+        # with disable_tqdm, transformers prints every log dict; the callback records them
+        # as train/... metrics and the runner shows progress, so the printer goes
+        trainer.remove_callback(PrinterCallback)
+        return trainer
