@@ -251,16 +251,35 @@ def _print_summary(recipe: Any, result: Any) -> None:
     uri = recipe.tracking.uri or default_tracking_uri()
     print(f"MLflow run {result.run_id} (experiment '{recipe.tracking.experiment}', "
           f"store {uri})")
-    where = open_client(uri).get_run(result.run_id).info.artifact_uri
+    client = open_client(uri)
+    where = client.get_run(result.run_id).info.artifact_uri
     if where.startswith("file://"):
         from urllib.parse import unquote, urlparse
 
         where = unquote(urlparse(where).path)
     print(f"  artifacts: {where}/")
-    print("    front.csv, evaluations.csv, plots/front.png, plots/hypervolume.png")
+    print("    " + ", ".join(_artifact_names(client, result.run_id)))
     print(f"  open the UI: {ui_hint(uri)}")
     store = [] if uri == default_tracking_uri() else ["--uri", uri]
     print(f"  report: {command('moalign', 'report', result.run_id, *store)}")
+
+
+SHOWN_FOLDERS = ("plots", "logs")
+"""Artifact folders whose files the run summary lists one by one (others: ``name/``)."""
+
+
+def _artifact_names(client: Any, run_id: str) -> list[str]:
+    """The run's artifacts as the summary lists them: files, the files of
+    :data:`SHOWN_FOLDERS`, and other folders as ``name/``."""
+    names = []
+    for item in client.list_artifacts(run_id):
+        if not item.is_dir:
+            names.append(item.path)
+        elif item.path in SHOWN_FOLDERS:
+            names += [f.path for f in client.list_artifacts(run_id, item.path)]
+        else:
+            names.append(item.path + "/")
+    return names
 
 
 def _print_interrupted(signame: str, checkpoint_dir: str | Path | None) -> None:

@@ -59,6 +59,7 @@ def test_warnings_and_library_logs_go_to_the_run_log(tmp_path, monkeypatch, caps
                  "--no-progress"]) == 0
     out, err = capsys.readouterr()
     assert "done:" in out
+    assert "logs/run.log" in out  # the summary lists the run's artifacts as logged
     assert "deprecation nobody asked for" not in out + err
     assert "a transformers log line" not in out + err
     log = _run_log(mlflow_uri, tmp_path, "noisy-quiet")
