@@ -26,6 +26,7 @@ from moalign.core.problem import Problem
 from moalign.core.space import Box
 from moalign.recipes.interrupts import Interrupted, graceful_stop
 from moalign.recipes.loader import RecipeError, dump_recipe, prepare
+from moalign.recipes.progress import RunProgress
 from moalign.recipes.schema import Recipe
 from moalign.solvers import Budget, Result, RunContext, Solver, get_solver
 from moalign.solvers.context import (
@@ -36,6 +37,7 @@ from moalign.solvers.context import (
 )
 from moalign.tracking.base import NullTracker, Tracker
 from moalign.tracking.mlflow_tracker import DEFAULT_DIR, MLflowTracker, default_tracking_uri
+from moalign.tracking.uri_check import check_tracking_uri
 
 DEFAULT_CHECKPOINT_ROOT = f"{DEFAULT_DIR}/checkpoints"
 
@@ -122,7 +124,7 @@ def _solve(problem: Problem, solver: Solver, budget: Budget, settings: RunSettin
         if settings.recipe_yaml is not None:
             tracker.log_text(settings.recipe_yaml, "recipe.yaml")
     timer = _Timer()
-    progress = _Progress(budget, enabled=settings.progress)
+    progress = RunProgress(budget, enabled=settings.progress)
 
     def log_step(ctx: RunContext, metrics: dict[str, float]) -> None:
         with timer:
@@ -152,7 +154,7 @@ def _solve(problem: Problem, solver: Solver, budget: Budget, settings: RunSettin
         log_artifact=tracker.log_artifact if tracker.run_id else None,
     )
     t0 = time.monotonic()
-    with progress, graceful_stop(ctx) as stop:
+    with progress.watching(ctx), graceful_stop(ctx) as stop:
         result = solver.solve(problem, ctx)
     result.run_id = tracker.run_id
     if stop.signum is not None:  # resumable from the checkpoint the solver just wrote
@@ -264,39 +266,6 @@ class _Timer:
         self.total += time.perf_counter() - self._t
 
 
-class _Progress:
-    """A rich progress bar over evaluations (or steps, or seconds)."""
-
-    def __init__(self, budget: Budget, enabled: bool) -> None:
-        self.budget = budget
-        self.enabled = enabled
-        self._bar: Any = None
-
-    def __enter__(self) -> _Progress:
-        if self.enabled:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self._bar = Progress(TextColumn("{task.description}"), BarColumn(),
-                                 TextColumn("{task.completed}/{task.total}"),
-                                 TimeElapsedColumn())
-            total = self.budget.evaluations or self.budget.steps or self.budget.seconds
-            self._task = self._bar.add_task("HV -", total=total)
-            self._bar.start()
-        return self
-
-    def update(self, ctx: RunContext, hv: float) -> None:
-        if self._bar is None:
-            return
-        b = self.budget
-        done = (ctx.archive.n_evals if b.evaluations else ctx.step if b.steps
-                else int(ctx.elapsed))
-        self._bar.update(self._task, completed=done, description=f"HV {hv:.6g}")
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-
-
 # -- public entry points ---------------------------------------------------------------
 
 
@@ -360,7 +329,11 @@ def run_recipe(
     Raises:
         RecipeError: bad recipe, unknown ``resume_run_id``, or a run held by another process.
         RunFinishedError: ``resume_run_id`` names a run that has already finished.
+        TrackingStoreError: the tracking store cannot be reached or written (checked
+            in seconds, before anything is built).
     """
+    if recipe.tracking.backend != "none" and process_rank() == 0:
+        check_tracking_uri(recipe.tracking.uri)
     problem, solver = prepare(recipe)
     tr = recipe.tracking
     main_process = process_rank() == 0
@@ -492,6 +465,7 @@ def optimize(
     if tracking is None or tracking == "none":
         tracker: Tracker = NullTracker()
     elif isinstance(tracking, str):
+        check_tracking_uri(None if tracking == "mlflow" else tracking)
         tracker = MLflowTracker(None if tracking == "mlflow" else tracking, experiment)
     else:
         tracker = tracking

@@ -3,7 +3,10 @@
 The runner builds a context per run. The solver draws randomness from ``ctx.rng``, records
 every evaluation with ``ctx.evaluate``/``ctx.record``, asks ``ctx.should_stop()`` and hands
 its state to ``ctx.save_state``. The context keeps the archive and the budget; hooks given
-by the runner do tracking, progress, pruning and checkpoint writing.
+by the runner do tracking, progress, pruning and checkpoint writing. A step that takes
+long announces its parts with ``with ctx.phase("fit GP"):`` or
+``with ctx.phase("train", total=n) as p: ... p.advance()``; the runner's progress display
+shows them inside the current step (the solver never sees the display).
 
 Checkpoint contract: a solver calls ``ctx.save_state(state)`` at a point where ``state``,
 the archive and ``ctx.rng`` are consistent (right after a record). On resume the runner
@@ -16,7 +19,8 @@ from __future__ import annotations
 import math
 import pickle
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +29,7 @@ import numpy as np
 
 from moalign.core.archive import Archive
 from moalign.core.problem import Evaluation, Problem
+from moalign.core.progress import Phase
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,7 @@ class RunContext:
         self._on_checkpoint = on_checkpoint
         self._log_artifact = log_artifact
         self.stop_requested = False
+        self.phases: list[Phase] = []  # open phases of the current step, outermost first
         self._solver_state: Any = None
         self._last_checkpoint_step = 0
         if resume_from is None:
@@ -171,6 +177,31 @@ class RunContext:
         m = dict(metrics or {})
         for hook in self._on_record:
             hook(self, m)
+
+    @contextmanager
+    def phase(self, label: str, total: int | None = None) -> Iterator[Phase]:
+        """Announce a long part of the current step (a GP fit, an inner training loop) for
+        the progress display; phases nest.
+
+        Args:
+            label: what is being done, e.g. ``"round 3: fit GP"``.
+            total: units of work (call ``advance()`` on the yielded :class:`Phase` after
+                each); None when unknown (the display shows the time spent).
+
+        Example:
+            >>> from moalign.testing import toy_zdt1
+            >>> ctx = RunContext(toy_zdt1(), Budget(steps=1))
+            >>> with ctx.phase("train", total=100) as p:
+            ...     p.advance(40)
+            ...     [q.describe(now=q.started) for q in ctx.phases]
+            ['train 40/100']
+        """
+        p = Phase(label, total)
+        self.phases.append(p)
+        try:
+            yield p
+        finally:
+            self.phases.remove(p)
 
     # -- state -------------------------------------------------------------------------
     def save_state(self, state: Any) -> None:
