@@ -31,6 +31,7 @@ from moalign.indicators import (
     igd,
     igd_plus,
     nondominated_ranks,
+    normalized_hypervolume,
     pareto_mask,
     r2,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "igd",
     "igd_plus",
     "nondominated_ranks",
+    "normalized_hypervolume",
     "objective",
     "optimize",
     "pareto_mask",

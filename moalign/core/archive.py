@@ -193,6 +193,11 @@ class Archive:
     def front_size(self) -> int:
         return int(len(self._front_idx))
 
+    @property
+    def front_version(self) -> int:
+        """A counter that grows whenever a new point enters the front (a cache key)."""
+        return self._front_version
+
     def last_batch(self) -> np.ndarray:
         """`k x m` feasible values of the most recent batch."""
         if not self._F:

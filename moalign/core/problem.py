@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,8 @@ from moalign.core.space import Space
 
 RefPolicy = str  # "auto" | "nadir" | "initial"
 _REF_POLICIES = ("auto", "nadir", "initial")
+REFERENCE_SOURCES = ("explicit", "objectives", "nadir", "initial")
+"""Where :meth:`Problem.reference_point` takes its values from (:meth:`reference_source`)."""
 
 
 @dataclass(frozen=True)
@@ -74,10 +77,20 @@ class Problem:
             objectives if isinstance(objectives, ObjectiveSet) else ObjectiveSet(objectives)
         )
         self.constraints = constraints
-        self.ideal = None if ideal is None else np.asarray(ideal, dtype=np.float64)
-        self.nadir = None if nadir is None else np.asarray(nadir, dtype=np.float64)
+        m = len(self.objectives)
+        ideal_arr = None if ideal is None else np.asarray(ideal, dtype=np.float64)
+        nadir_arr = None if nadir is None else np.asarray(nadir, dtype=np.float64)
+        for label, pt in (("ideal", ideal_arr), ("nadir", nadir_arr)):
+            if pt is not None and pt.shape != (m,):
+                raise ValueError(f"{label} must have {m} values, got shape {pt.shape}")
+        self.ideal = ideal_arr
+        self.nadir = nadir_arr
         self._pareto_front = pareto_front
         self.name = name or type(self).__name__
+        self._ref: np.ndarray | str = self._checked_ref(ref_point)
+
+    def _checked_ref(self, ref_point: Sequence[float] | np.ndarray | RefPolicy
+                     ) -> np.ndarray | str:
         m = len(self.objectives)
         if isinstance(ref_point, str):
             if ref_point not in _REF_POLICIES:
@@ -85,15 +98,13 @@ class Problem:
                                  f"{list(_REF_POLICIES)} or an explicit point")
             if ref_point == "nadir" and self.nadir is None:
                 raise ValueError("ref_point='nadir' needs the problem's nadir point")
-            self._ref: np.ndarray | str = ref_point
-        else:
-            ref = np.asarray(ref_point, dtype=np.float64)
-            if ref.shape != (m,):
-                raise ValueError(f"ref_point must have {m} values, got shape {ref.shape}")
-            self._ref = ref
-        for label, pt in (("ideal", self.ideal), ("nadir", self.nadir)):
-            if pt is not None and pt.shape != (m,):
-                raise ValueError(f"{label} must have {m} values, got shape {pt.shape}")
+            return ref_point
+        ref = np.asarray(ref_point, dtype=np.float64)
+        if ref.shape != (m,):
+            raise ValueError(f"ref_point must have {m} values, got shape {ref.shape}")
+        if not np.all(np.isfinite(ref)):
+            raise ValueError(f"ref_point must be finite, got {ref.tolist()}")
+        return ref
 
     @property
     def n_obj(self) -> int:
@@ -119,21 +130,49 @@ class Problem:
 
     def reference_point(self) -> np.ndarray | None:
         """Reference point in user orientation, or None when it comes from the first batch."""
-        if isinstance(self._ref, np.ndarray):
+        source = self.reference_source()
+        if source == "explicit":
+            assert isinstance(self._ref, np.ndarray)
             return self._ref.copy()
-        if self._ref in ("auto",):
-            own = self.objectives.ref_point()
-            if own is not None:
-                return own
-        if self._ref in ("auto", "nadir") and self.nadir is not None:
+        if source == "objectives":
+            return self.objectives.ref_point()
+        if source == "nadir":
+            assert self.nadir is not None
             s = self.objectives.signs
             nadir = self.nadir * s
-            span = (
-                nadir - self.ideal * s if self.ideal is not None else np.abs(nadir)
-            )
+            ideal = self.ideal
+            span = nadir - ideal * s if ideal is not None else np.abs(nadir)
             span = np.where(span > 0, span, 1.0)
             return (nadir + 0.1 * span) * s
         return None
+
+    def reference_source(self) -> str:
+        """Where :meth:`reference_point` comes from: ``"explicit"`` (a point given as
+        ``ref_point``), ``"objectives"`` (every objective's own ``ref``), ``"nadir"``
+        (nadir + 10% of the ideal-nadir range) or ``"initial"`` (not known before the
+        first recorded batch)."""
+        if isinstance(self._ref, np.ndarray):
+            return "explicit"
+        if self._ref == "auto" and self.objectives.ref_point() is not None:
+            return "objectives"
+        if self._ref in ("auto", "nadir") and self.nadir is not None:
+            return "nadir"
+        return "initial"
+
+    def with_reference_point(self, ref_point: Sequence[float] | np.ndarray | RefPolicy
+                             ) -> Problem:
+        """A shallow copy of this problem with another ``ref_point`` (a point or a policy,
+        as in the constructor); this problem is left unchanged.
+
+        Example:
+            >>> from moalign.core import Box
+            >>> p = Problem(Box([0], [1]), [lambda x: x[:, 0], lambda x: 1 - x[:, 0]])
+            >>> p.with_reference_point([2, 2]).reference_point().tolist(), p.reference_source()
+            ([2.0, 2.0], 'initial')
+        """
+        other = copy.copy(self)
+        other._ref = other._checked_ref(ref_point)
+        return other
 
     def __repr__(self) -> str:
         return f"{self.name}(n_obj={self.n_obj}, space={type(self.space).__name__})"

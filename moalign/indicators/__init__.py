@@ -7,7 +7,7 @@ This module depends on numpy and moocore only, so every other layer may use it.
 """
 
 from moalign.indicators.distance import diversity, igd, igd_plus, r2
-from moalign.indicators.hv import hv_contributions, hypervolume
+from moalign.indicators.hv import hv_contributions, hypervolume, normalized_hypervolume
 from moalign.indicators.pareto import nondominated_ranks, pareto_mask, to_min
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "igd",
     "igd_plus",
     "nondominated_ranks",
+    "normalized_hypervolume",
     "pareto_mask",
     "r2",
     "to_min",

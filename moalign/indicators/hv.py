@@ -73,3 +73,53 @@ def hv_contributions(
     if inside.any():
         out[inside] = moocore.hv_contributions(Fm[inside], ref=r)
     return out
+
+
+NORMALIZED_REF = 1.1
+"""Reference of :func:`normalized_hypervolume` in every objective of the normalized space."""
+
+
+def normalized_hypervolume(
+    F: np.ndarray | Sequence[Sequence[float]],
+    ideal: Sequence[float] | np.ndarray,
+    nadir: Sequence[float] | np.ndarray,
+    maximize: Maximize = False,
+    ref: float = NORMALIZED_REF,
+) -> float:
+    """Hypervolume of `F` with each objective scaled so that the ideal is 0 and the nadir 1,
+    at the reference ``ref`` (1.1) in every objective.
+
+    ``u = (f - ideal) / (nadir - ideal)`` on the minimization view; the value is
+    ``hypervolume(u, [ref] * m)``, the normalized hypervolume of the RE suite (R. Tanabe,
+    H. Ishibuchi, "An easy-to-use real-world multi-objective optimization problem suite",
+    Applied Soft Computing 89, 2020). It does not depend on the objectives' units, so it
+    can be compared across problems and reference points; the best attainable value is
+    below ``ref ** m`` (a front at the ideal point). When the reference point of the run
+    is nadir + 10% of the range it equals the plain hypervolume divided by the product of
+    the ranges ``nadir - ideal``.
+
+    Args:
+        F: `n x m` objective values, user orientation.
+        ideal: `m` best values, user orientation.
+        nadir: `m` worst values of the Pareto front, user orientation.
+        maximize: bool or `m` bools.
+        ref: the reference in every normalized objective.
+
+    Raises:
+        ValueError: the nadir is not worse than the ideal in some objective.
+
+    Example:
+        >>> round(normalized_hypervolume([[0, 10], [5, 0]], ideal=[0, 0], nadir=[5, 10]), 6)
+        0.21
+    """
+    Fm = to_min(F, maximize)
+    m = Fm.shape[1] if Fm.ndim == 2 else np.asarray(ideal).size
+    lo = _ref_min(ideal, maximize, m)
+    hi = _ref_min(nadir, maximize, m)
+    span = hi - lo
+    if not np.all(span > 0):
+        raise ValueError(f"normalized_hypervolume: the nadir {np.asarray(nadir).tolist()} "
+                         f"must be worse than the ideal {np.asarray(ideal).tolist()} in "
+                         "every objective")
+    U = (Fm.reshape(-1, m) - lo) / span
+    return hypervolume(U, np.full(m, float(ref)))

@@ -6,7 +6,11 @@
 - a pymoo ``Problem`` instance: objectives ``f1..fm`` minimized (pymoo's convention),
   inequality constraints ``G <= 0`` kept, equality constraints ``H`` mapped to
   ``|H| - 1e-4 <= 0`` (pymoo's default tolerance), bounds ``xl, xu`` -> ``Box``, and the
-  true front from ``pareto_front()`` where the problem implements one;
+  true front from ``pareto_front()`` where the problem implements one. The ideal and
+  nadir points are that front's best and worst values, so the hypervolume reference point
+  is the built-in problems' (nadir + 10% of the ideal-nadir range: ``[1.1, 1.1]`` for
+  ZDT1/2); they are read from pymoo when first needed (at the start of a run), and left
+  unknown, with a warning, when pymoo cannot produce the front;
 - a BoTorch ``MultiObjectiveTestProblem`` instance: values exactly as ``problem(X)``
   returns them (so observation noise, if configured, is kept; it draws from torch's
   global RNG, as in BoTorch). BoTorch problems are minimization problems whose values and
@@ -50,6 +54,44 @@ class AdaptedProblem(Problem):
     ``pareto_front(n)`` returns ``None`` (with a warning) when the wrapped library has no
     front for this instance or fails to produce one (e.g. pymoo needs to download it).
     """
+
+    def __init__(self, *args: Any,
+                 bounds: Callable[[], tuple[np.ndarray, np.ndarray] | None] | None = None,
+                 **kwargs: Any) -> None:
+        self._bounds_source = bounds  # read on first use of ``ideal`` or ``nadir``
+        super().__init__(*args, **kwargs)
+
+    @property
+    def ideal(self) -> np.ndarray | None:
+        self._load_bounds()
+        return self._ideal
+
+    @ideal.setter
+    def ideal(self, value: np.ndarray | None) -> None:
+        self._ideal = value
+
+    @property
+    def nadir(self) -> np.ndarray | None:
+        self._load_bounds()
+        return self._nadir
+
+    @nadir.setter
+    def nadir(self, value: np.ndarray | None) -> None:
+        self._nadir = value
+
+    def _load_bounds(self) -> None:
+        """Ideal and nadir from the wrapped library's front, once (None when it has none)."""
+        source, self._bounds_source = self._bounds_source, None
+        if source is None or (self._ideal is not None and self._nadir is not None):
+            return
+        try:
+            got = source()
+        except Exception as exc:  # noqa: BLE001 - an unknown nadir is not an error
+            warnings.warn(f"{self.name}: ideal and nadir unknown, the true front is "
+                          f"unavailable ({exc})", stacklevel=3)
+            return
+        if got is not None:
+            self._ideal, self._nadir = got
 
     def pareto_front(self, n: int = 1000) -> np.ndarray | None:
         if self._pareto_front is None:
@@ -175,6 +217,24 @@ class _PymooFront:
         return None if pf is None else np.asarray(pf, dtype=np.float64)
 
 
+class _PymooBounds:
+    """``() -> (ideal, nadir)``: the best and worst values of pymoo's own front (its
+    default size, cached by pymoo), or None when the front is not a finite `k x m` array."""
+
+    def __init__(self, problem: Any) -> None:
+        self.problem = problem
+
+    def __call__(self) -> tuple[np.ndarray, np.ndarray] | None:
+        pf = self.problem.pareto_front()
+        if pf is None:
+            return None
+        pf = np.asarray(pf, dtype=np.float64)
+        m = int(self.problem.n_obj)
+        if pf.ndim != 2 or pf.shape[1] != m or len(pf) == 0 or not np.isfinite(pf).all():
+            return None
+        return pf.min(axis=0), pf.max(axis=0)
+
+
 def from_pymoo(problem: Any) -> Problem:
     """Wrap a pymoo ``Problem`` instance (minimized objectives, ``G <= 0`` constraints)."""
     if not problem.has_bounds():
@@ -193,6 +253,7 @@ def from_pymoo(problem: Any) -> Problem:
         constraints=_ConstraintsOf(cache) if problem.n_constr > 0 else None,
         pareto_front=_PymooFront(problem) if has_front else None,
         name=str(problem.name()),
+        bounds=_PymooBounds(problem) if has_front else None,
     )
 
 

@@ -264,11 +264,18 @@ def build_problem(recipe: Recipe) -> Problem:
         raise RecipeError(f"problem.name: {name} raised {type(exc).__name__}: "
                           f"{short_text(exc)}") from None
     try:
-        return as_problem(obj)
+        problem = as_problem(obj)
     except TypeError:
         raise RecipeError(f"problem.name: {name} returned {type(obj).__name__}; a problem "
                           "factory must return a moalign Problem, a pymoo Problem or a "
                           "BoTorch multi-objective test problem") from None
+    if recipe.problem.ref_point is None:
+        return problem
+    try:
+        return problem.with_reference_point(recipe.problem.ref_point)
+    except ValueError as exc:
+        raise RecipeError(f"problem.ref_point: {short_text(exc)} ({name} has "
+                          f"{problem.n_obj} objectives: {problem.objectives.names})") from None
 
 
 def short_text(exc: BaseException, limit: int = 200) -> str:

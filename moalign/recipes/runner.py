@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from moalign.solvers.context import (
 )
 from moalign.tracking.base import NullTracker, Tracker
 from moalign.tracking.mlflow_tracker import DEFAULT_DIR, MLflowTracker, default_tracking_uri
+from moalign.tracking.reference import prepare_run_reference
 from moalign.tracking.uri_check import check_tracking_uri
 
 DEFAULT_CHECKPOINT_ROOT = f"{DEFAULT_DIR}/checkpoints"
@@ -84,7 +85,10 @@ def execute(problem: Problem, solver: Solver, budget: Budget, settings: RunSetti
     tracker = settings.tracker
     if tracker.run_id is None:
         tracker.start(settings.run_name, run_tags(problem, solver, settings))
-    try:
+    try:  # the HV reference shared by the experiment's runs (moalign.tracking.reference)
+        problem, ref_hook = prepare_run_reference(
+            problem, tracker, resumed=settings.resume_from is not None)
+        settings = replace(settings, on_record=[ref_hook, *settings.on_record])
         result, status = _solve(problem, solver, budget, settings)
     except BaseException as exc:
         if settings.checkpoint_dir is not None:

@@ -11,10 +11,20 @@ from moalign.solvers.context import Budget
 @dataclass(frozen=True)
 class ProblemSpec:
     """``name``: registered name, ``package.module:function`` or ``path/file.py:function``
-    (relative to the recipe); ``params``: keyword arguments of that factory."""
+    (relative to the recipe); ``params``: keyword arguments of that factory;
+    ``ref_point``: the hypervolume reference point (a list, one value per objective, user
+    orientation) or a policy (``auto``, ``nadir``, ``initial``), replacing the problem's;
+    None keeps the problem's (see :mod:`moalign.tracking.reference`)."""
 
     name: str
     params: dict[str, Any] = field(default_factory=dict)
+    ref_point: list[float] | str | None = None
+
+    def __post_init__(self) -> None:
+        policies = ("auto", "nadir", "initial")
+        if isinstance(self.ref_point, str) and self.ref_point not in policies:
+            raise ValueError(f"ref_point must be a list of numbers or one of {list(policies)},"
+                             f" got {self.ref_point!r}")
 
 
 @dataclass(frozen=True)
