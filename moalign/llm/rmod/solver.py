@@ -1,0 +1,189 @@
+"""Solver ``rmod``: robust multi-objective decoding against the decoding baselines.
+
+Son, S., Bankes, W., Yoon, S., Ramesh, S. S., Tang, X. & Bogunovic, I. (2025). *Robust
+Multi-Objective Controlled Decoding of Large Language Models.* No training: per block of B
+tokens, K candidates continue the prefix, a value function scores them (`K x G`), the
+worst-case weights ``w* = argmin_w log mean_k exp(λ w·V̂_k)`` are solved (10 softmax-logit
+steps of size ``1/√(t+1)``) and the candidate ``argmax_k w*·V̂_k`` is kept
+(:mod:`moalign.llm.rmod.decode`).
+
+The solver decodes the problem's held-out prompts with every method in ``methods`` (plain
+sampling, best-of-K by weighted sum, blockwise fixed weights, per-objective decoding, RMOD)
+on the same prompts and seeds, scores the completions with the problem's objectives and
+records one point per method: its mean objective vector, so the run's front is the set of
+methods no other method dominates. Metrics per method (``<method>/...``): each objective's
+mean, ``worst`` (``min_g E[r_g]``, objectives oriented higher-is-better), ``seconds``,
+``tokens_per_s``, ``cost_vs_plain`` and ``cost_vs_best_of_k`` (wall-time ratios).
+Artifacts: ``decoding/completions.csv`` (every text with its scores),
+``decoding/weights.json`` (the weights chosen per block for the first prompts) and
+``decoding/summary.csv``.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from moalign.core.problem import Problem
+from moalign.llm.rmod.decode import blockwise_decode, weighted_chooser
+from moalign.llm.rmod.evaluate import METHOD_NAMES, decode_all, methods, summarize
+from moalign.llm.rmod.scoring import ObjectiveScorer
+from moalign.solvers.base import Result, Solver, register_solver
+from moalign.solvers.context import RunContext
+
+if TYPE_CHECKING:
+    from moalign.llm.problem import TextProblem
+
+
+@dataclass(frozen=True)
+class RMODConfig:
+    """Options of the ``rmod`` solver (the reference code's defaults).
+
+    Args:
+        K: candidates per block (best-of-K samples K whole completions).
+        B: tokens per block.
+        lam: λ of the worst-case weights (0 keeps uniform weights).
+        steps: gradient steps of the worst-case weights.
+        temperature: sampling temperature of the reference policy.
+        max_new_tokens: completion length limit.
+        values: the value function: ``"objectives"`` (the fallback: the objectives scored
+            on the partial text), a value-model folder, or ``"run:<run id>"`` (the
+            ``value_model`` artifact of a ``value-heads`` run).
+        methods: methods to compare, from ``plain``, ``best_of_k``, ``fixed``,
+            ``per_objective``, ``rmod`` (plain and best-of-K first: the cost ratios need
+            them).
+        weights: user weights of ``fixed`` and ``best_of_k`` (default equal).
+        n_prompts: held-out prompts to decode (default all).
+        log_weights_for: prompts whose per-block weights go to ``decoding/weights.json``.
+        torch_threads: torch threads while decoding (None: leave torch's setting).
+    """
+
+    K: int = 8
+    B: int = 8
+    lam: float = 1.0
+    steps: int = 10
+    temperature: float = 1.0
+    max_new_tokens: int = 32
+    values: str = "objectives"
+    methods: tuple[str, ...] = METHOD_NAMES
+    weights: tuple[float, ...] | None = None
+    n_prompts: int | None = None
+    log_weights_for: int = 4
+    torch_threads: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("K", "B", "steps", "max_new_tokens", "log_weights_for"):
+            if getattr(self, name) < (0 if name == "log_weights_for" else 1):
+                raise ValueError(f"{name} must be positive")
+        if self.lam < 0 or self.temperature < 0:
+            raise ValueError("lam and temperature must be >= 0")
+        unknown = sorted(set(self.methods) - set(METHOD_NAMES))
+        if unknown:
+            raise ValueError(f"methods: {unknown} unknown; use {list(METHOD_NAMES)}")
+        if self.n_prompts is not None and self.n_prompts < 1:
+            raise ValueError("n_prompts must be positive (or null: all held-out prompts)")
+
+
+@register_solver("rmod")
+class RMOD(Solver[RMODConfig]):
+    """Robust multi-objective decoding and its baselines; see the module docstring."""
+
+    Config = RMODConfig
+
+    def solve(self, problem: Problem, ctx: RunContext) -> Result:
+        """Decode the held-out prompts with every method and record one point per method.
+
+        Raises:
+            TypeError: ``problem`` is not a text problem.
+        """
+        from moalign.llm.drw.solver import torch_threads
+        from moalign.llm.problem import TextProblem
+
+        if not isinstance(problem, TextProblem):
+            raise TypeError("rmod decodes for text problems (problem 'text'), got "
+                            f"{type(problem).__name__}")
+        with torch_threads(self.config.torch_threads):
+            return self._solve(problem, ctx)
+
+    def _solve(self, problem: TextProblem, ctx: RunContext) -> Result:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from moalign.llm.generation import encode_prompts
+
+        cfg = self.config
+        model = AutoModelForCausalLM.from_pretrained(problem.policy)
+        tok = AutoTokenizer.from_pretrained(problem.policy)
+        val = problem.validation
+        n = len(val.prompts) if cfg.n_prompts is None else min(cfg.n_prompts, len(val.prompts))
+        prompts = list(val.prompts[:n])
+        extras = {k: list(v[:n]) for k, v in val.extras.items()}
+        prompt_ids = encode_prompts(tok, prompts)
+        scorer = ObjectiveScorer(problem.objectives, tok, prompt_ids, prompts, extras)
+        value_fn = scorer if cfg.values == "objectives" else load_values(cfg.values)
+        names = list(problem.objectives.names)
+        base = ctx.spawn_seed()
+        seeds = [base + i for i in range(n)]
+        # one untimed decode first: the first forward passes pay one-off costs (allocation,
+        # kernel selection) that would otherwise be charged to the first method timed
+        blockwise_decode(model, tok, prompt_ids[0], scorer, weighted_chooser([1.0] * len(
+            problem.objectives.names)), K=cfg.K, B=cfg.B, max_new_tokens=cfg.B, seed=base)
+        rows: list[dict[str, Any]] = []
+        chosen: dict[str, list[list[list[float]]]] = {}
+        summary: dict[str, dict[str, float]] = {}
+        for i, method in enumerate(methods(cfg.methods, names, K=cfg.K, B=cfg.B, lam=cfg.lam,
+                                           steps=cfg.steps, max_new_tokens=cfg.max_new_tokens,
+                                           weights=cfg.weights)):
+            if ctx.should_stop():
+                break
+            with ctx.phase(f"decode: {method.name}"):
+                decoded = decode_all(method, model, tok, prompt_ids, value_fn, scorer,
+                                     max_new_tokens=cfg.max_new_tokens,
+                                     temperature=cfg.temperature, seeds=seeds)
+            R = scorer(prompt_ids, [d.ids for d in decoded])   # oriented: higher is better
+            stats = summarize(R, decoded, names)
+            for ref in ("plain", "best_of_k"):
+                if ref in summary:
+                    stats[f"cost_vs_{ref}"] = stats["seconds"] / summary[ref]["seconds"]
+            summary[method.name] = stats
+            rows += [{"method": method.name, "prompt": p, "completion": d.text,
+                      **dict(zip(names, r.tolist(), strict=True))}
+                     for p, d, r in zip(prompts, decoded, R, strict=True)]
+            if method.K > 1:
+                chosen[method.name] = [d.weights.tolist()
+                                       for d in decoded[:cfg.log_weights_for]]
+            means = np.nanmean(R, axis=0) * scorer.signs   # back to the user's orientation
+            ctx.record([[i]], means[None, :],
+                       metrics={f"{method.name}/{k}": v for k, v in stats.items()})
+        _log_tables(ctx, rows, chosen, summary)
+        return Result(ctx.archive, info={"methods": summary, "prompts": n})
+
+
+def load_values(spec: str) -> Any:
+    """A trained value function from a folder or ``run:<id>`` (see ``values``)."""
+    from moalign.llm.values import ValueHeads
+
+    if spec.startswith("run:"):
+        return ValueHeads.from_run(spec.removeprefix("run:"))
+    if not Path(spec).is_dir():
+        raise FileNotFoundError(f"rmod: values={spec!r} is neither 'objectives', 'run:<id>' "
+                                "nor a value-model folder")
+    return ValueHeads.load(Path(spec))
+
+
+def _log_tables(ctx: RunContext, rows: Sequence[dict[str, Any]],
+                chosen: dict[str, Any], summary: dict[str, dict[str, float]]) -> None:
+    import pandas as pd
+
+    with tempfile.TemporaryDirectory(prefix="moalign-rmod-") as tmp:
+        folder = Path(tmp)
+        pd.DataFrame(rows).to_csv(folder / "completions.csv", index=False)
+        (folder / "weights.json").write_text(json.dumps(chosen, indent=1))
+        pd.DataFrame(summary).T.rename_axis("method").to_csv(folder / "summary.csv")
+        for name in ("completions.csv", "weights.json", "summary.csv"):
+            ctx.log_artifact(folder / name, "decoding")
