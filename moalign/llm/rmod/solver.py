@@ -62,6 +62,8 @@ class RMODConfig:
         n_prompts: held-out prompts to decode (default all).
         log_weights_for: prompts whose per-block weights go to ``decoding/weights.json``.
         torch_threads: torch threads while decoding (None: leave torch's setting).
+        device: where the policy runs (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...).
+        dtype: the policy's weights: ``"float32"`` or ``"bfloat16"`` (GPUs).
     """
 
     K: int = 8
@@ -76,8 +78,12 @@ class RMODConfig:
     n_prompts: int | None = None
     log_weights_for: int = 4
     torch_threads: int | None = None
+    device: str = "cpu"
+    dtype: str = "float32"
 
     def __post_init__(self) -> None:
+        if self.dtype not in ("float32", "bfloat16", "float16"):
+            raise ValueError("dtype must be float32, bfloat16 or float16")
         for name in ("K", "B", "steps", "max_new_tokens", "log_weights_for"):
             if getattr(self, name) < (0 if name == "log_weights_for" else 1):
                 raise ValueError(f"{name} must be positive")
@@ -117,7 +123,8 @@ class RMOD(Solver[RMODConfig]):
         from moalign.llm.generation import encode_prompts
 
         cfg = self.config
-        model = AutoModelForCausalLM.from_pretrained(problem.policy)
+        model = AutoModelForCausalLM.from_pretrained(problem.policy,
+                                                     dtype=cfg.dtype).to(cfg.device)
         tok = AutoTokenizer.from_pretrained(problem.policy)
         val = problem.validation
         n = len(val.prompts) if cfg.n_prompts is None else min(cfg.n_prompts, len(val.prompts))
