@@ -123,8 +123,8 @@ class RMOD(Solver[RMODConfig]):
         from moalign.llm.generation import encode_prompts
 
         cfg = self.config
-        model = AutoModelForCausalLM.from_pretrained(problem.policy,
-                                                     dtype=cfg.dtype).to(cfg.device)
+        model: Any = AutoModelForCausalLM.from_pretrained(problem.policy, dtype=cfg.dtype)
+        model.to(cfg.device)
         tok = AutoTokenizer.from_pretrained(problem.policy)
         val = problem.validation
         n = len(val.prompts) if cfg.n_prompts is None else min(cfg.n_prompts, len(val.prompts))
