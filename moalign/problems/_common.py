@@ -74,8 +74,10 @@ def box_problem(
     nadir: Sequence[float] | np.ndarray | None = None,
     pareto_front: Callable[[int], np.ndarray] | None = None,
     constraints: Callable[[Any], Any] | None = None,
+    ref_point: Sequence[float] | np.ndarray | str = "auto",
 ) -> Problem:
-    """A :class:`Problem` on a Box whose objectives are the columns of one `n x m` function."""
+    """A :class:`Problem` on a Box whose objectives are the columns of one `n x m` function
+    (reference point: ``ref_point``, by default nadir + 10% of the ideal-nadir range)."""
     cache = LastBatch(F)
     dirs: Sequence[Direction] = directions or ["minimize"] * len(names)
     objectives = [
@@ -86,6 +88,7 @@ def box_problem(
         Box(lower, upper),
         objectives,
         constraints=constraints,
+        ref_point=ref_point,
         ideal=ideal,
         nadir=nadir,
         pareto_front=pareto_front,

@@ -23,6 +23,10 @@ otherwise, i.e. pymoo's 7 and 10 variables at ``n_obj = 3``), so both give the s
 DTLZ5/6 for ``m >= 4`` have no known closed-form front (Ishibuchi et al. 2016 showed points
 off the curve are Pareto optimal); ``pareto_front`` and the nadir are then left ``None``.
 
+Hypervolume reference point: nadir + 10% of the ideal-nadir range (``[1.1] * m`` for
+DTLZ2-4, ``[0.55] * m`` for DTLZ1); ``[1.1] * m`` for DTLZ5/6 with ``m >= 4``, whose front
+lies in ``[0, 1]^m`` (every objective is a product of cosines and sines at ``g = 0``).
+
 Example:
     >>> import numpy as np
     >>> p = dtlz2(n_obj=2, n_var=3)
@@ -183,6 +187,7 @@ def _make(kind: int, n_obj: int, n_var: int | None, k: int | None, alpha: float)
         ideal=ideal,
         nadir=nadir,
         pareto_front=front,
+        ref_point="auto" if nadir is not None else np.full(m, 1.1),
     )
 
 
