@@ -23,7 +23,9 @@ testbed instead (:mod:`moalign.llm.digits`: ``"S: 5 1 7\nA:"`` followed by a mix
 string), in about half a minute on one CPU thread.
 
 The built model is cached under ``$MOALIGN_CACHE`` (default ``~/.cache/moalign``) in a
-folder keyed by a hash of its configuration; a second call loads it from disk.
+folder keyed by a hash of its configuration; a second call loads it from disk. A build
+reports on stderr: a line when it starts, then ``building tiny model: step 100/600, 12s,
+ETA 60s, loss 1.234`` about every 10 s (``MOALIGN_PROGRESS_INTERVAL``).
 
 Example:
     >>> path = build_tiny_model()                        # doctest: +SKIP
@@ -36,12 +38,16 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from moalign.core.progress import Ticker, format_duration, progress_mode
 
 _VERSION = 2  # bump whenever code that shapes the model (corpus, training loop) changes
 TASKS = ("math", "digits")
@@ -200,7 +206,7 @@ def build_tiny_model(
     config: TinyModelConfig | None = None,
     *,
     force: bool = False,
-    progress: bool = False,
+    progress: bool = True,
 ) -> Path:
     """Build (or load from cache) the tiny pre-trained model; returns its directory.
 
@@ -209,7 +215,10 @@ def build_tiny_model(
         config: what to build (default :class:`TinyModelConfig`, the math model; see
             :func:`tiny_config` for the digits model).
         force: rebuild even if cached.
-        progress: print the loss every 100 steps.
+        progress: report a build on stderr: a line when it starts, then the step, the time
+            spent, the ETA and the loss every ``MOALIGN_PROGRESS_INTERVAL`` seconds
+            (default 10), and a line when it ends; nothing when the model is cached or
+            ``MOALIGN_PROGRESS=off``.
 
     Returns:
         A directory loadable with ``AutoModelForCausalLM.from_pretrained`` and
@@ -222,21 +231,54 @@ def build_tiny_model(
         return path
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=root))
+    report = _BuildReport(cfg, path) if progress else None
     try:
-        model, tok = _pretrain(cfg, progress=progress)
+        model, tok = _pretrain(cfg, report=report)
         model.save_pretrained(tmp)
         tok.save_pretrained(tmp)
         (tmp / "moalign_tiny.json").write_text(json.dumps(asdict(cfg), indent=1))
         if path.exists():
             shutil.rmtree(path)
         tmp.replace(path)
+        if report is not None:
+            report.done(path)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return path
 
 
-def _pretrain(cfg: TinyModelConfig, *, progress: bool) -> tuple[Any, Any]:
+class _BuildReport:
+    """The tiny-model builder's lines on stderr (see :func:`build_tiny_model`)."""
+
+    def __init__(self, cfg: TinyModelConfig, path: Path) -> None:
+        self.total = cfg.steps
+        self.quiet = progress_mode() == "off"
+        self.ticker = Ticker()
+        self.t0 = time.monotonic()
+        self._say(f"building tiny model {path.name} ({cfg.task}, {cfg.steps} pre-training "
+                  f"steps, once; then cached in {path.parent})")
+
+    def _say(self, text: str) -> None:
+        if not self.quiet:
+            print(text, file=sys.stderr, flush=True)
+
+    def step(self, done: int, loss: Any) -> None:
+        """After pre-training step ``done`` (1-based); ``loss``: its loss tensor."""
+        if self.quiet or not self.ticker.due():
+            return
+        spent = time.monotonic() - self.t0
+        eta = spent * (self.total - done) / max(done, 1)
+        self._say(f"building tiny model: step {done}/{self.total}, {format_duration(spent)}, "
+                  f"ETA {format_duration(eta)}, loss {float(loss):.3f}")
+
+    def done(self, path: Path) -> None:
+        self._say(f"tiny model built in {format_duration(time.monotonic() - self.t0)}: "
+                  f"{path}")
+
+
+def _pretrain(cfg: TinyModelConfig, *, report: _BuildReport | None = None
+              ) -> tuple[Any, Any]:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -278,8 +320,8 @@ def _pretrain(cfg: TinyModelConfig, *, progress: bool) -> tuple[Any, Any]:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.step()
-        if progress and step % 100 == 0:
-            print(f"step {step:4d} loss {out.loss.item():.3f}")
+        if report is not None:
+            report.step(step + 1, out.loss.detach())
     model.eval()
     model.generation_config.pad_token_id = tok.pad_token_id
     model.generation_config.eos_token_id = tok.eos_token_id

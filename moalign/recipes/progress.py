@@ -108,7 +108,8 @@ class RunProgress:
     def _start_bar(self) -> None:
         from rich.console import Console
 
-        self._bar = _bar_class()(self, Console(file=self.stream))
+        # auto picks the bar only on a terminal; MOALIGN_PROGRESS=bar insists on it
+        self._bar = _bar_class()(self, Console(file=self.stream, force_terminal=True))
         self._task = self._bar.add_task("HV -", total=self._total())
         self._bar.start()
 
@@ -240,9 +241,9 @@ def _bar_class() -> Any:
         """A rich progress bar with the open phases as a second line."""
 
         def __init__(self, owner: RunProgress, console: Any) -> None:
+            self.owner = owner  # before rich's __init__, which may render already
             super().__init__(TextColumn("{task.description}"), BarColumn(), Status(owner),
                              console=console)
-            self.owner = owner
 
         def get_renderables(self) -> Iterator[Any]:
             yield from super().get_renderables()

@@ -153,7 +153,8 @@ class RunContext:
         left = self.remaining_evaluations
         if left is not None and len(X) > left:
             X = X[:left]
-        ev = self.problem.evaluate(X, **kwargs)
+        with self.phase(f"evaluate {len(X)} points"):
+            ev = self.problem.evaluate(X, **kwargs)
         self.record(X, ev.F, feasible=ev.feasible, failed=ev.failed, metrics=metrics)
         return ev
 

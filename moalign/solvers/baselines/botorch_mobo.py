@@ -187,12 +187,16 @@ def _propose(problem: Problem, ctx: RunContext, cfg: BoTorchMOBOConfig, q: int,
     if len(U) < 2 or ref is None:
         return _sobol_unit(q, d, seed), True
     ref_max = -problem.objectives.to_min(np.asarray(ref)[None, :])[0]
+    step = f"step {ctx.step + 1}"
     with seeded_torch(seed):
         Ut = torch.as_tensor(U, dtype=torch.float64)
         Yt = torch.as_tensor(Y, dtype=torch.float64)
         try:
-            model = fit_gp(Ut, Yt)
-            cand = propose(model, Ut, Yt, torch.as_tensor(ref_max, dtype=torch.float64), cfg, q)
+            with ctx.phase(f"{step}: fit GP on {len(U)} points"):
+                model = fit_gp(Ut, Yt)
+            with ctx.phase(f"{step}: optimize the acquisition (q={q})"):
+                cand = propose(model, Ut, Yt, torch.as_tensor(ref_max, dtype=torch.float64),
+                               cfg, q)
         except (ModelFittingError, NotPSDError, CandidateGenerationError):
             return _sobol_unit(q, d, seed), True
     return np.clip(cand.numpy().astype(np.float64), 0.0, 1.0), False

@@ -255,7 +255,8 @@ class _Trainer:
         self.n_steps += 1
         metrics["mean_length"] = float(np.bincount(tr.traj).mean())
         if self.cfg.eval_every and self.n_steps % self.cfg.eval_every == 0:
-            metrics.update(self.evaluate(seed=self.n_steps))
+            with ctx.phase("evaluate the sampler"):
+                metrics.update(self.evaluate(seed=self.n_steps))
         if self.memo is None:
             ctx.record(X, ev.F, feasible=ev.feasible, failed=ev.failed, metrics=metrics)
         elif len(new):  # objects met before cost nothing and are not recorded again
@@ -288,7 +289,8 @@ def _solve(trainer: _Trainer, ctx: RunContext) -> Result:
         n = cfg.batch_size if trainer.memo is not None else ctx.batch_size(cfg.batch_size)
         if n <= 0:
             break
-        trainer.train_step(ctx, n)
+        with ctx.phase(f"training step {trainer.n_steps + 1}"):
+            trainer.train_step(ctx, n)
     return Result(ctx.archive, model=trainer.model, info={"train_steps": trainer.n_steps})
 
 

@@ -33,12 +33,13 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
+from moalign.core.progress import Phase
 from moalign.core.space import Box
 from moalign.indicators import hypervolume, pareto_mask
 from moalign.scalarize import dirichlet, simplex_grid
@@ -64,6 +65,8 @@ class RoundData:
         gen: the round's torch generator (initial weights).
         margin: the ideal point's margin.
         track_predictions: also lower ``z`` to the predicted values seen in training.
+        phase: the training rule calls ``phase.advance()`` after each training step (the
+            run's progress display shows it: ``ctx.phase``).
     """
 
     gp: GPPredictor
@@ -74,6 +77,7 @@ class RoundData:
     gen: torch.Generator
     margin: float = 0.1
     track_predictions: bool = False
+    phase: Phase = field(default_factory=lambda: Phase("train"))
 
     def update_ideal(self, values: torch.Tensor) -> None:
         """``z <- min(z, min_k values_k - margin)`` when tracking predictions (the rule of
@@ -219,22 +223,27 @@ def _one_round(problem: Problem, ctx: RunContext, cfg: ExpensivePSLConfig, train
     t0 = time.perf_counter()
     Y, y_mean, y_std = _standardize(F) if cfg.standardize else (F, np.zeros(F.shape[1]),
                                                                  np.ones(F.shape[1]))
-    gp = fit_gp(X, Y, seed, cfg.gp_kernel)
+    label = f"round {state['round'] + 1}"
+    with ctx.phase(f"{label}: fit GP on {len(X)} points"):
+        gp = fit_gp(X, Y, seed, cfg.gp_kernel)
     z = np.minimum(np.asarray(state["z"]), Y.min(axis=0) - cfg.ideal_margin)
     data = RoundData(gp=gp, z=torch.as_tensor(z), y_front=Y[pareto_mask(Y)],
                      n_var=box.dim, prng=prng, gen=gen, margin=cfg.ideal_margin,
                      track_predictions=cfg.ideal == "predicted")
     t1 = time.perf_counter()
-    net, metrics = train(data)
+    with ctx.phase(f"{label}: train", total=cfg.n_steps) as phase:
+        data.phase = phase
+        net, metrics = train(data)
     t2 = time.perf_counter()
-    x_cand, y_cand = propose(net, data)
-    idx = greedy_hv_batch(y_cand, data.y_front, k, prng)
-    kept, kept_round = net, state["round"] + 1
-    if state.get("model") is not None:
-        previous = _net_from_state(problem, state["model"]["net"])
-        new_hv, kept_hv = predicted_set_hv([net, previous], gp, data.y_front)
-        if kept_hv > new_hv:
-            kept, kept_round = previous, state.get("model_round", state["round"])
+    with ctx.phase(f"{label}: select {k} points"):
+        x_cand, y_cand = propose(net, data)
+        idx = greedy_hv_batch(y_cand, data.y_front, k, prng)
+        kept, kept_round = net, state["round"] + 1
+        if state.get("model") is not None:
+            previous = _net_from_state(problem, state["model"]["net"])
+            new_hv, kept_hv = predicted_set_hv([net, previous], gp, data.y_front)
+            if kept_hv > new_hv:
+                kept, kept_round = previous, state.get("model_round", state["round"])
     metrics.update(round=float(state["round"] + 1), gp_fit_s=t1 - t0, train_s=t2 - t1,
                    select_s=time.perf_counter() - t2, model_round=float(kept_round))
     ctx.evaluate(box.from_unit(x_cand[idx]), metrics=metrics)

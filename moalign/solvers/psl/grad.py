@@ -212,8 +212,10 @@ class PSLGrad(Solver[PSLGradConfig]):
         grid = torch.as_tensor(_eval_grid(m, cfg.n_eval)) + PREF_SHIFT
         while not ctx.should_stop():
             loss = 0.0
-            for _ in range(cfg.n_steps):
-                loss, z = self._step(net, opt, objs, scal, prng, z, m)
+            with ctx.phase(f"step {ctx.step + 1}: train", total=cfg.n_steps) as phase:
+                for _ in range(cfg.n_steps):
+                    loss, z = self._step(net, opt, objs, scal, prng, z, m)
+                    phase.advance()
             with torch.no_grad():
                 X = problem.space.from_unit(net(grid).numpy())
             ctx.evaluate(X[: ctx.batch_size(len(X))],

@@ -87,6 +87,7 @@ def train_psl(cfg: PSLConfig, data: RoundData) -> tuple[SetNetwork, dict[str, fl
         x.backward(u)
         opt.step()
         loss = inverse_weighted_tchebycheff(lcb.detach(), pref, data.z).mean()
+        data.phase.advance()
     return net, {"tch_lcb": float(loss)}
 
 

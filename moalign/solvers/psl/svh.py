@@ -146,6 +146,7 @@ def train_svh(cfg: SVHPSLConfig, data: RoundData) -> tuple[SetNetwork, dict[str,
             if hv >= best_hv:
                 best_hv = hv
                 best_state = {k: t.clone() for k, t in net.state_dict().items()}
+        data.phase.advance()
     if best_state is not None:
         net.load_state_dict(best_state)
     return net, {"tch_lcb": loss, "pred_hv": best_hv}
