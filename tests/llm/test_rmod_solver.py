@@ -106,3 +106,41 @@ def test_recipe_smoke_logs_the_comparison(tmp_path, monkeypatch, mlflow_uri, cap
     files = {a.path for a in client.list_artifacts(run.info.run_id, "decoding")}
     assert files == {"decoding/completions.csv", "decoding/weights.json",
                      "decoding/summary.csv"}
+
+
+def _saved_llama(folder: Path, seed: int) -> Path:
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from moalign.llm.tiny import build_char_tokenizer
+
+    tok = build_char_tokenizer()
+    torch.manual_seed(seed)
+    LlamaForCausalLM(LlamaConfig(
+        vocab_size=len(tok), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+        num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=64,
+        pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)).save_pretrained(folder)
+    return folder
+
+
+def test_rewarded_soup_interpolates_the_policies_weights(tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    from moalign.llm.rmod.soups import soup
+
+    a, b = _saved_llama(tmp_path / "a", 0), _saved_llama(tmp_path / "b", 1)
+    pa = AutoModelForCausalLM.from_pretrained(a).state_dict()
+    pb = AutoModelForCausalLM.from_pretrained(b).state_dict()
+    only_a = soup([str(a), str(b)], [1.0, 0.0]).state_dict()
+    mixed = soup([str(a), str(b)], [1.0, 3.0]).state_dict()   # normalized to (1/4, 3/4)
+    for k in pa:
+        assert np.allclose(only_a[k].numpy(), pa[k].numpy())
+        assert np.allclose(mixed[k].numpy(), 0.25 * pa[k].numpy() + 0.75 * pb[k].numpy(),
+                           atol=1e-6)
+    with pytest.raises(FileNotFoundError, match="neither a model folder"):
+        soup([str(tmp_path / "nope")], [1.0])
+
+
+def test_rewarded_soup_needs_its_policies():
+    with pytest.raises(ConfigError, match="soup_policies"):
+        get_solver("rmod")({"methods": ["plain", "rewarded_soup"]})

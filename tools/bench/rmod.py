@@ -1,11 +1,14 @@
 """Robust multi-objective decoding against the decoding baselines on the digits testbed.
 
-Run: ``.venv/bin/python -m tools.bench.rmod [--smoke] [--seeds 0 1 2 3 4] [--values SPEC]``
+Run: ``.venv/bin/python -m tools.bench.rmod [--smoke] [--seeds 0 1 2 3 4] [--values SPEC]
+[--soups DIR]``
 
 Every seed decodes the same 64 held-out digits prompts with each method of the ``rmod``
 solver (plain sampling, best-of-K by equal-weight sum, blockwise fixed equal weights,
 per-objective decoding, RMOD; K = 8, B = 4, 16 tokens, λ = 1, 10 weight steps) with the
-value function ``--values`` (default: the objectives on the partial text). Reported per
+value function ``--values`` (default: the objectives on the partial text); with ``--soups
+DIR`` also rewarded soups, from one policy per objective that the ``drw`` solver trains
+first (fixed one-hot weights, 40 GRPO steps each, saved under DIR). Reported per
 method, mean ± standard error over seeds: each objective's mean, the worst-case objective
 ``min_g E[r_g]``, wall time relative to plain sampling and to best-of-K; and per seed,
 RMOD's worst-case objective minus each baseline's.
@@ -30,21 +33,51 @@ CONFIG = {"K": 8, "B": 4, "lam": 1.0, "steps": 10, "max_new_tokens": 16, "torch_
 N_PROMPTS = 64
 
 
-def run_seed(seed: int, values: str, n_prompts: int) -> dict[str, Any]:
+def make_problem(n_prompts: int) -> Any:
+    from moalign.problems import get_problem
+
+    return get_problem("text")(prompts="digits", n_prompts=2 * n_prompts,
+                               n_validation=n_prompts, policy="tiny",
+                               objectives=["sevens", "threes",
+                                           {"fn": "near_len", "params": {"target": 8}}])
+
+
+def train_soups(folder: Path, steps: int = 40) -> list[str]:
+    """One policy per objective: drw, fixed one-hot weights, ``steps`` GRPO steps."""
+    from moalign.solvers import Budget, RunContext, get_solver
+
+    paths = []
+    for g, name in enumerate(OBJECTIVES):
+        target = folder / name
+        if not (target / "config.json").exists():
+            problem = make_problem(N_PROMPTS)
+            ctx = RunContext(problem, Budget(steps=steps), seed=0)
+            cfg = {"mode": "fixed", "weights": [float(g == j) for j in range(3)],
+                   "per_device_train_batch_size": 16, "num_generations": 4,
+                   "max_completion_length": 16, "learning_rate": 5e-4, "eval_every": steps,
+                   "n_val_samples": 1, "torch_threads": 1, "save_every": 10 * steps}
+            get_solver("drw")(cfg).solve(problem, ctx).model.save(target)
+        paths.append(str(target))
+    return paths
+
+
+def run_seed(seed: int, values: str, n_prompts: int,
+             soups: list[str] | None = None) -> dict[str, Any]:
     """One ``rmod`` solve; returns the per-method summary."""
     import torch
 
-    from moalign.problems import get_problem
     from moalign.solvers import Budget, RunContext, get_solver
 
     torch.set_num_threads(1)
-    problem = get_problem("text")(prompts="digits", n_prompts=2 * n_prompts,
-                                  n_validation=n_prompts, policy="tiny",
-                                  objectives=["sevens", "threes",
-                                              {"fn": "near_len", "params": {"target": 8}}])
+    problem = make_problem(n_prompts)
     ctx = RunContext(problem, Budget(steps=10), seed=seed)
     t0 = time.monotonic()
-    result = get_solver("rmod")({**CONFIG, "values": values}).solve(problem, ctx)
+    extra: dict[str, Any] = {}
+    if soups:
+        extra = {"soup_policies": soups, "methods": ["plain", "best_of_k", "fixed",
+                                                     "per_objective", "rmod",
+                                                     "rewarded_soup"]}
+    result = get_solver("rmod")({**CONFIG, "values": values, **extra}).solve(problem, ctx)
     return {"seed": seed, "values": values, "seconds": time.monotonic() - t0,
             "methods": result.info["methods"]}
 
@@ -96,19 +129,25 @@ def main() -> None:
     ap.add_argument("--values", default="objectives")
     ap.add_argument("--out", default="/tmp/moalign_bench_rmod.json")
     ap.add_argument("--section", default="rmod")
+    ap.add_argument("--soups", default=None,
+                    help="folder for the per-objective policies of rewarded soups (trained "
+                         "there when missing)")
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     n = 4 if args.smoke else N_PROMPTS
     seeds = [0] if args.smoke else args.seeds
+    soups = train_soups(Path(args.soups)) if args.soups else None
     runs = []
     for seed in seeds:
-        runs.append(run_seed(seed, args.values, n))
+        runs.append(run_seed(seed, args.values, n, soups))
         Path(args.out).write_text(json.dumps(runs))
         print(f"seed {seed}: {runs[-1]['seconds']:.0f}s", flush=True)
     cmd = ".venv/bin/python -m tools.bench.rmod" + (
         " --smoke" if args.smoke else " --seeds " + " ".join(map(str, seeds)))
     if args.values != "objectives":
         cmd += f" --values {args.values}"
+    if args.soups:
+        cmd += f" --soups {args.soups}"
     if args.section != "rmod":
         cmd += f" --section {args.section}"
     body = report(runs, cmd)

@@ -25,8 +25,9 @@ from moalign.llm.rmod.decode import (
     weighted_chooser,
 )
 
-METHOD_NAMES = ("plain", "best_of_k", "fixed", "per_objective", "rmod")
-"""The methods :func:`methods` knows; ``per_objective`` expands to one per objective."""
+METHOD_NAMES = ("plain", "best_of_k", "fixed", "per_objective", "rmod", "rewarded_soup")
+"""The methods :func:`methods` knows; ``per_objective`` expands to one per objective;
+``rewarded_soup`` samples from the interpolated per-objective policies."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Method:
             length).
         on_objectives: the candidates are scored by the objectives themselves (best-of-K
             scores finished completions) instead of the value function.
+        policy: ``"reference"`` or ``"soup"`` (the rewarded-soup policy).
     """
 
     name: str
@@ -47,6 +49,7 @@ class Method:
     K: int
     B: int
     on_objectives: bool = False
+    policy: str = "reference"
 
 
 def methods(names: Sequence[str], objective_names: Sequence[str], *, K: int, B: int,
@@ -68,6 +71,9 @@ def methods(names: Sequence[str], objective_names: Sequence[str], *, K: int, B: 
             out.append(Method("fixed", weighted_chooser(w), K, B))
         elif name == "rmod":
             out.append(Method("rmod", rmod_chooser(lam, steps), K, B))
+        elif name == "rewarded_soup":
+            out.append(Method("rewarded_soup", weighted_chooser(w), 1, max_new_tokens,
+                              policy="soup"))
         elif name == "per_objective":
             out += [Method(f"per_objective:{o}", weighted_chooser(np.eye(G)[g]), K, B)
                     for g, o in enumerate(objective_names)]

@@ -56,9 +56,12 @@ class RMODConfig:
             on the partial text), a value-model folder, or ``"run:<run id>"`` (the
             ``value_model`` artifact of a ``value-heads`` run).
         methods: methods to compare, from ``plain``, ``best_of_k``, ``fixed``,
-            ``per_objective``, ``rmod`` (plain and best-of-K first: the cost ratios need
-            them).
-        weights: user weights of ``fixed`` and ``best_of_k`` (default equal).
+            ``per_objective``, ``rmod``, ``rewarded_soup`` (plain and best-of-K first: the
+            cost ratios need them).
+        weights: user weights of ``fixed``, ``best_of_k`` and ``rewarded_soup`` (default
+            equal).
+        soup_policies: for ``rewarded_soup``, one policy per objective in the problem's
+            order (folders or ``run:<id>`` of drw runs trained with one-hot weights).
         n_prompts: held-out prompts to decode (default all).
         log_weights_for: prompts whose per-block weights go to ``decoding/weights.json``.
         torch_threads: torch threads while decoding (None: leave torch's setting).
@@ -73,8 +76,9 @@ class RMODConfig:
     temperature: float = 1.0
     max_new_tokens: int = 32
     values: str = "objectives"
-    methods: tuple[str, ...] = METHOD_NAMES
+    methods: tuple[str, ...] = ("plain", "best_of_k", "fixed", "per_objective", "rmod")
     weights: tuple[float, ...] | None = None
+    soup_policies: tuple[str, ...] | None = None
     n_prompts: int | None = None
     log_weights_for: int = 4
     torch_threads: int | None = None
@@ -92,6 +96,9 @@ class RMODConfig:
         unknown = sorted(set(self.methods) - set(METHOD_NAMES))
         if unknown:
             raise ValueError(f"methods: {unknown} unknown; use {list(METHOD_NAMES)}")
+        if "rewarded_soup" in self.methods and not self.soup_policies:
+            raise ValueError("methods: rewarded_soup needs soup_policies (one trained "
+                             "policy per objective)")
         if self.n_prompts is not None and self.n_prompts < 1:
             raise ValueError("n_prompts must be positive (or null: all held-out prompts)")
 
@@ -148,8 +155,9 @@ class RMOD(Solver[RMODConfig]):
                                            weights=cfg.weights)):
             if ctx.should_stop():
                 break
+            policy = model if method.policy == "reference" else self._soup(names)
             with ctx.phase(f"decode: {method.name}"):
-                decoded = decode_all(method, model, tok, prompt_ids, value_fn, scorer,
+                decoded = decode_all(method, policy, tok, prompt_ids, value_fn, scorer,
                                      max_new_tokens=cfg.max_new_tokens,
                                      temperature=cfg.temperature, seeds=seeds)
             R = scorer(prompt_ids, [d.ids for d in decoded])   # oriented: higher is better
@@ -169,6 +177,19 @@ class RMOD(Solver[RMODConfig]):
                        metrics={f"{method.name}/{k}": v for k, v in stats.items()})
         _log_tables(ctx, rows, chosen, summary)
         return Result(ctx.archive, info={"methods": summary, "prompts": n})
+
+
+    def _soup(self, names: Sequence[str]) -> Any:
+        from moalign.llm.rmod.soups import soup
+
+        cfg = self.config
+        specs = list(cfg.soup_policies or ())
+        if len(specs) != len(names):
+            raise ValueError(f"rmod: soup_policies has {len(specs)} policies for "
+                             f"{len(names)} objectives {list(names)}")
+        model = soup(specs, cfg.weights or [1.0] * len(names), dtype=cfg.dtype)
+        model.to(cfg.device)
+        return model
 
 
 def load_values(spec: str) -> Any:
