@@ -9,8 +9,9 @@ its first evaluation) :func:`prepare_run_reference` decides which one the run us
    nadir + 10% of the ideal-nadir range, ``[1.1, 1.1]`` for ZDT1).
 2. A problem whose reference would come from its first recorded batch (``initial``)
    reuses the reference stored on the run's experiment (tag :data:`EXPERIMENT_TAG`) when
-   the objectives' names and directions match (source ``experiment``); otherwise it
-   takes the first batch's worst value of each objective.
+   the objectives' names and directions and the problem's name match (source
+   ``experiment``); otherwise it takes the first batch's worst value of each objective,
+   with a warning that says why the stored one was not reused.
 
 The first run of an experiment stores its reference on the experiment (at the start, or
 after its first batch for ``initial``); later runs never overwrite it. A run whose own
@@ -168,6 +169,13 @@ def resolve_reference(problem: Problem, stored: StoredReference | None,
             f"{describe_objectives(names, _directions(maximize))}, so it is not shared and "
             f"this run uses {mine}; run this problem in another experiment to compare "
             "its runs"))
+    if own is None and stored.problem and stored.problem != problem.name:
+        return Resolution(None, source, warning=(
+            f"{where} keeps the HV reference {show_values(stored.values)} of problem "
+            f"'{stored.problem}' ({stored.origin()}); this run's problem is "
+            f"'{problem.name}', whose scale may differ, so it is not reused and this run "
+            "uses its first batch's worst values; set problem.ref_point in the recipe to "
+            "share one, or run this problem in another experiment"))
     if own is None:
         return Resolution(np.asarray(stored.values, dtype=np.float64), "experiment")
     if same_point(own, stored.values):

@@ -49,7 +49,8 @@ def _ref(mlflow_uri, run_id):
 def _toy(ref_point="auto", **kw):
     objs = [Objective("cost", lambda x: x[:, 0]),
             Objective("quality", lambda x: 1 - x[:, 0] ** 2, direction="maximize")]
-    return Problem(Box([0], [1]), objs, ref_point=ref_point, name="toy", **kw)
+    kw.setdefault("name", "toy")
+    return Problem(Box([0], [1]), objs, ref_point=ref_point, **kw)
 
 
 # -- problems that know their scale ------------------------------------------------------
@@ -140,6 +141,9 @@ def test_resolution_rules():
     res = resolve_reference(p, other, "e")
     assert res.values is None and res.source == "initial" and not res.store
     assert "quality (min)" in res.warning and "quality (max)" in res.warning
+    res = resolve_reference(_toy(name="toy-2"), stored, "e")  # another problem, same names
+    assert res.values is None and res.source == "initial" and not res.store
+    assert "problem 'toy'" in res.warning and "'toy-2'" in res.warning
     assert StoredReference.from_json(stored.to_json()) == stored
     assert StoredReference.from_json("not json") is None
 
