@@ -225,3 +225,12 @@ def test_normalized_hypervolume_scales_by_ideal_and_nadir():
         pytest.approx(expected)
     with pytest.raises(ValueError, match="worse than the ideal"):
         normalized_hypervolume(F, nadir, ideal)
+
+
+def test_a_pymoo_zdt2_run_logs_the_builtin_reference(mlflow_uri, tmp_path):
+    pymoo_zdt2 = {"name": "pymoo.problems.multi.zdt:ZDT2", "params": {"n_var": 5}}
+    res = _run(mlflow_uri, tmp_path, "ref-pymoo", pymoo_zdt2)
+    builtin = _run(mlflow_uri, tmp_path, "ref-pymoo", {"name": "zdt2", "params": {"n_var": 5}})
+    for r in (res, builtin):
+        params = _params(mlflow_uri, r.run_id)
+        assert params["hv_reference"] == "1.1,1.1" and params["hv_reference_source"] == "nadir"
