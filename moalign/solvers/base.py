@@ -138,6 +138,7 @@ SOLVERS: Registry[type[Solver[Any]]] = Registry("solver", "moalign.solvers", bui
     "op-gfn": "moalign.solvers.mogfn",
     "drw": "moalign.llm.drw",
     "rmod": "moalign.llm.rmod.solver",
+    "value-heads": "moalign.llm.values",
 })
 register_solver = SOLVERS.register
 
