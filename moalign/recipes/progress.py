@@ -72,7 +72,6 @@ class RunProgress:
         self.ctx: RunContext | None = None
         self.hv: float | None = None
         self._records: deque[tuple[float, int, int]] = deque(maxlen=WINDOW)
-        self._lines = 0
         self._t_start = time.monotonic()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -129,8 +128,8 @@ class RunProgress:
             self._stop.set()
             self._thread.join()
             self._thread = None
-            if self.interval is not None and \
-                    time.monotonic() - self._t_start >= self.interval:
+            lasted = time.monotonic() - self._t_start
+            if self.interval is not None and lasted >= self.interval:
                 self._print_line(prefix="progress (solver done)")
         if self._bar is not None:
             self._bar.stop()
@@ -139,7 +138,6 @@ class RunProgress:
     def _print_line(self, prefix: str = "progress") -> None:
         try:
             print(f"{prefix}: {self.status()}", file=self.stream, flush=True)
-            self._lines += 1
         except (OSError, ValueError):  # closed or broken stream: stay quiet, run on
             pass
 
