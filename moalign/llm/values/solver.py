@@ -27,6 +27,7 @@ heads equal an uninterrupted run's.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -141,6 +142,7 @@ class ValueHeadsSolver(Solver[ValueHeadsConfig]):
         kw: dict[str, Any] = {"n_samples": cfg.n_samples, "max_new_tokens": cfg.max_new_tokens,
                               "temperature": cfg.temperature,
                               "batch_size": cfg.generation_batch_size}
+        t0 = time.perf_counter()
         with ctx.phase("sample the reference policy"):
             train = sample_rollouts(heads.model, heads.tokenizer, list(problem.train.prompts),
                                     objs, extras=problem.train.extras, seed=seed, **kw)
@@ -148,6 +150,7 @@ class ValueHeadsSolver(Solver[ValueHeadsConfig]):
             held = sample_rollouts(heads.model, heads.tokenizer, list(val.prompts), objs,
                                    extras=val.extras, seed=seed + HELDOUT_SEED_OFFSET, **kw)
         epochs = ctx.budget.steps if ctx.budget.steps is not None else cfg.epochs
+        t1 = time.perf_counter()
         with ctx.phase("hidden states of every prefix"):
             trainer = ValueTrainer(heads, train, epochs=epochs, lr=cfg.lr,
                                    weight_decay=cfg.weight_decay, batch_size=cfg.batch_size,
@@ -155,6 +158,7 @@ class ValueHeadsSolver(Solver[ValueHeadsConfig]):
                                    forward_batch_size=cfg.generation_batch_size)
             held_data = PrefixData.of(heads, held, cfg.generation_batch_size)
         initial = trainer.mse(held_data)
+        t2 = time.perf_counter()
         state = ctx.load_state()
         if state is None:
             ctx.record(list(held.texts), held.F, metrics=self._metrics(trainer, held_data),
@@ -181,7 +185,9 @@ class ValueHeadsSolver(Solver[ValueHeadsConfig]):
                 "sizes": {"train_completions": len(train.ids),
                           "train_prefixes": len(trainer.train.H),
                           "heldout_completions": len(held.ids),
-                          "heldout_prefixes": len(held_data.H)}}
+                          "heldout_prefixes": len(held_data.H)},
+                "seconds": {"sample": t1 - t0, "features": t2 - t1,
+                            "train": time.perf_counter() - t2}}
         heads.info = {"training": info, "policy": problem.policy}
         return Result(ctx.archive, model=heads, info=info)
 
