@@ -6,12 +6,13 @@ loss). For training prompts ``x``, sample completions ``y ~ π_ref(·|x)``, scor
 finished completions ``r(x, y) ∈ R^G`` (higher is better), and regress the value of every
 prefix onto the final reward of its completion:
 
-    L = mean_g  mean_{(x, y), t = 0..|y|}  ((V_g(x, y_{<t}) − r_g(x, y) − μ_g) / σ_g)²
+    L = mean_g  mean_{(x, y), t = 0..|y|}  (Z_g(x, y_{<t}) − (r_g(x, y) − μ_g) / σ_g)²
 
-with ``μ_g, σ_g`` the training mean and standard deviation of ``r_g`` over prefixes, so the
-objectives weigh equally whatever their units; the heads output ``μ + σ·(standardized)``,
-i.e. reward units. ``t = 0`` is the empty prefix (the prompt alone) and ``t = |y|`` the
-finished completion. A failed (NaN) reward is left out of that objective's loss.
+with ``Z`` the heads' standardized output and ``μ_g, σ_g`` the training mean and standard
+deviation of ``r_g`` over prefixes, so the objectives weigh equally whatever their units;
+the value is ``V_g = μ_g + σ_g Z_g``, in reward units. ``t = 0`` is the empty prefix (the
+prompt alone) and ``t = |y|`` the finished completion. A failed (NaN) reward is left out
+of that objective's loss.
 
 The base is frozen, so the hidden states of all prefixes of a completion come from one
 forward pass over prompt + completion (the state at position ``p`` is the value input of
