@@ -5,6 +5,7 @@ same numbers."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -12,19 +13,43 @@ from mlflow import MlflowClient
 
 from moalign.cli import main
 from moalign.core.config import ConfigError
+from moalign.core.objective import Objective
 from moalign.problems import get_problem
 from moalign.solvers import Budget, RunContext, get_solver
+from moalign.testing import SolverSuite
 
 pytestmark = pytest.mark.llm
 ROOT = Path(__file__).resolve().parents[2]
 FAST = {"K": 4, "B": 4, "max_new_tokens": 8, "torch_threads": 1}
 
 
-def digits_problem(n_validation: int = 3):
+def digits_problem(n_validation: int = 3, extra: list[Any] | None = None):
     return get_problem("text")(prompts="digits", n_prompts=8, n_validation=n_validation,
                                policy="tiny", objectives=["sevens", "threes",
                                                           {"fn": "near_len",
-                                                           "params": {"target": 8}}])
+                                                           "params": {"target": 8}},
+                                                          *(extra or [])])
+
+
+def _odd_lengths_fail() -> Objective:
+    """None (a failed score) for completions of odd length."""
+    def parity(prompts, completions, **kw):
+        return [None if len(c) % 2 else 1.0 for c in completions]
+
+    return Objective("parity", parity, direction="maximize")
+
+
+class TestRMODSuite(SolverSuite):
+    solver_name = "rmod"
+    config: ClassVar[dict[str, Any]] = {**FAST, "methods": ["plain", "fixed", "rmod"]}
+    budget = Budget(steps=3)          # one step per method
+    other_problems: ClassVar[dict[str, Any]] = {}  # text problems only
+
+    def make_problem(self) -> Any:
+        return digits_problem(n_validation=4)
+
+    def make_failing_problem(self) -> Any:
+        return digits_problem(n_validation=4, extra=[_odd_lengths_fail()])
 
 
 def solve(seed: int, **cfg):
@@ -43,15 +68,19 @@ def test_one_point_per_method_and_the_same_seed_gives_the_same_numbers():
     names = list(a.info["methods"])
     assert names == ["plain", "best_of_k", "fixed", "per_objective:sevens",
                      "per_objective:threes", "per_objective:near_len", "rmod"]
-    assert a.archive.F.shape == (7, 3)
+    assert a.archive.F.shape == (7 * 3, 3)            # one point per method and prompt
     np.testing.assert_array_equal(a.archive.F, b.archive.F)
     assert not np.array_equal(a.archive.F, c.archive.F)
     last = logged[-1]
-    assert {"rmod/worst", "rmod/mean/sevens", "rmod/cost_vs_plain",
+    assert {"rmod/worst", "rmod/mean/sevens", "rmod/cost_vs_plain", "rmod/hv",
             "rmod/cost_vs_best_of_k", "rmod/tokens_per_s"} <= set(last)
     means = [last[f"rmod/mean/{n}"] for n in ("sevens", "threes", "near_len")]
     assert last["rmod/worst"] == pytest.approx(min(means))
-    np.testing.assert_allclose(a.archive.F[-1], means)
+    np.testing.assert_allclose(a.archive.F[-3:].mean(axis=0), means)
+    from moalign.indicators import hypervolume
+
+    assert last["rmod/hv"] == pytest.approx(hypervolume(a.archive.F[-3:], [0, 0, 0],
+                                                        maximize=True))
 
 
 def test_per_objective_decoding_favours_its_objective():

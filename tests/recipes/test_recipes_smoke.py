@@ -28,10 +28,11 @@ def test_quickstart_smoke_through_the_cli(mlflow_uri, tmp_path, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", [  # drw recipes train with TRL: the llm extra
-    pytest.param(p, id=Path(p).stem, marks=[pytest.mark.llm] if "drw" in Path(p).stem else [])
+@pytest.mark.parametrize("path", [  # LLM recipes (TRL, transformers): the llm extra
+    pytest.param(p, id=Path(p).stem,
+                 marks=[pytest.mark.llm] if Path(p).stem.startswith(("drw", "rmod")) else [])
     for p in RECIPES])
 def test_every_recipe_runs_in_smoke_size(path, mlflow_uri, tmp_path):
-    if Path(path).stem == "drw_hf":
-        pytest.skip("drw_hf needs a real model (GPU recipe)")
+    if Path(path).stem in ("drw_hf", "rmod_hf"):
+        pytest.skip(f"{Path(path).stem} needs a real model (GPU recipe)")
     assert _run(path, mlflow_uri, tmp_path) == 0

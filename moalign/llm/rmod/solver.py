@@ -10,10 +10,12 @@ steps of size ``1/√(t+1)``) and the candidate ``argmax_k w*·V̂_k`` is kept
 The solver decodes the problem's held-out prompts with every method in ``methods`` (plain
 sampling, best-of-K by weighted sum, blockwise fixed weights, per-objective decoding, RMOD)
 on the same prompts and seeds, scores the completions with the problem's objectives and
-records one point per method: its mean objective vector, so the run's front is the set of
-methods no other method dominates. Metrics per method (``<method>/...``): each objective's
-mean, ``worst`` (``min_g E[r_g]``, objectives oriented higher-is-better), ``seconds``,
-``tokens_per_s``, ``cost_vs_plain`` and ``cost_vs_best_of_k`` (wall-time ratios).
+records one step per method with one point per prompt (its completion's objective vector).
+Metrics per method (``<method>/...``): each objective's mean, ``worst`` (``min_g E[r_g]``,
+objectives oriented higher-is-better), ``hv`` (hypervolume of its per-prompt vectors, at
+the problem's reference or the objectives' worst bounds), ``seconds``, ``tokens_per_s``,
+``cost_vs_plain`` and ``cost_vs_best_of_k`` (wall-time ratios). The solver state after each
+method is checkpointed; a resumed run decodes only the methods not yet done.
 Artifacts: ``decoding/completions.csv`` (every text with its scores),
 ``decoding/weights.json`` (the weights chosen per block for the first prompts) and
 ``decoding/summary.csv``.
@@ -31,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from moalign.core.problem import Problem
+from moalign.indicators import hypervolume
 from moalign.llm.rmod.decode import blockwise_decode, weighted_chooser
 from moalign.llm.rmod.evaluate import METHOD_NAMES, decode_all, methods, summarize
 from moalign.llm.rmod.scoring import ObjectiveScorer
@@ -141,18 +144,21 @@ class RMOD(Solver[RMODConfig]):
         scorer = ObjectiveScorer(problem.objectives, tok, prompt_ids, prompts, extras)
         value_fn = scorer if cfg.values == "objectives" else load_values(cfg.values)
         names = list(problem.objectives.names)
-        base = ctx.spawn_seed()
-        seeds = [base + i for i in range(n)]
+        # resume: the finished methods, their tables and the seed base come back
+        state = ctx.load_state() or {"base": ctx.spawn_seed(), "summary": {}, "rows": [],
+                                     "chosen": {}}
+        summary: dict[str, dict[str, float]] = state["summary"]
+        seeds = [state["base"] + i for i in range(n)]
         # one untimed decode first: the first forward passes pay one-off costs (allocation,
         # kernel selection) that would otherwise be charged to the first method timed
         blockwise_decode(model, tok, prompt_ids[0], scorer, weighted_chooser([1.0] * len(
-            problem.objectives.names)), K=cfg.K, B=cfg.B, max_new_tokens=cfg.B, seed=base)
-        rows: list[dict[str, Any]] = []
-        chosen: dict[str, list[list[list[float]]]] = {}
-        summary: dict[str, dict[str, float]] = {}
+            names)), K=cfg.K, B=cfg.B, max_new_tokens=cfg.B, seed=state["base"])
+        ref = hv_reference(problem)
         for i, method in enumerate(methods(cfg.methods, names, K=cfg.K, B=cfg.B, lam=cfg.lam,
                                            steps=cfg.steps, max_new_tokens=cfg.max_new_tokens,
                                            weights=cfg.weights)):
+            if method.name in summary:
+                continue
             if ctx.should_stop():
                 break
             policy = model if method.policy == "reference" else self._soup(names)
@@ -162,22 +168,25 @@ class RMOD(Solver[RMODConfig]):
                                      temperature=cfg.temperature, seeds=seeds)
             R = scorer(prompt_ids, [d.ids for d in decoded])   # oriented: higher is better
             stats = summarize(R, decoded, names)
-            for ref in ("plain", "best_of_k"):
-                if ref in summary:
-                    stats[f"cost_vs_{ref}"] = stats["seconds"] / summary[ref]["seconds"]
+            for base in ("plain", "best_of_k"):
+                if base in summary:
+                    stats[f"cost_vs_{base}"] = stats["seconds"] / summary[base]["seconds"]
+            F = R * scorer.signs                                # the user's orientation
+            if ref is not None:
+                stats["hv"] = hypervolume(F[np.all(np.isfinite(F), axis=1)], ref,
+                                          maximize=problem.objectives.maximize)
             summary[method.name] = stats
-            rows += [{"method": method.name, "prompt": p, "completion": d.text,
-                      **dict(zip(names, r.tolist(), strict=True))}
-                     for p, d, r in zip(prompts, decoded, R, strict=True)]
+            state["rows"] += [{"method": method.name, "prompt": p, "completion": d.text,
+                               **dict(zip(names, r.tolist(), strict=True))}
+                              for p, d, r in zip(prompts, decoded, R, strict=True)]
             if method.K > 1:
-                chosen[method.name] = [d.weights.tolist()
-                                       for d in decoded[:cfg.log_weights_for]]
-            means = np.nanmean(R, axis=0) * scorer.signs   # back to the user's orientation
-            ctx.record([[i]], means[None, :],
+                state["chosen"][method.name] = [d.weights.tolist()
+                                                for d in decoded[:cfg.log_weights_for]]
+            ctx.record([[i, j] for j in range(n)], F,    # one point per prompt
                        metrics={f"{method.name}/{k}": v for k, v in stats.items()})
-        _log_tables(ctx, rows, chosen, summary)
+            ctx.save_state(state)
+        _log_tables(ctx, state["rows"], state["chosen"], summary)
         return Result(ctx.archive, info={"methods": summary, "prompts": n})
-
 
     def _soup(self, names: Sequence[str]) -> Any:
         from moalign.llm.rmod.soups import soup
@@ -190,6 +199,20 @@ class RMOD(Solver[RMODConfig]):
         model = soup(specs, cfg.weights or [1.0] * len(names), dtype=cfg.dtype)
         model.to(cfg.device)
         return model
+
+
+def hv_reference(problem: Problem) -> np.ndarray | None:
+    """The reference for per-method hypervolumes: the problem's own, else every objective's
+    worst bound (user orientation), else None (no ``<method>/hv``)."""
+    ref = problem.reference_point()
+    if ref is not None:
+        return ref
+    worst = []
+    for o in problem.objectives:
+        if o.bounds is None:
+            return None
+        worst.append(o.bounds[0] if o.direction == "maximize" else o.bounds[1])
+    return np.array(worst, dtype=np.float64)
 
 
 def load_values(spec: str) -> Any:
