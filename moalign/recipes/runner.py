@@ -2,10 +2,12 @@
 
 :func:`optimize` is the Python API (like pymoo's ``minimize``); :func:`run_recipe` runs a
 validated recipe; the CLI is a thin layer over both. Per step the runner logs the
-hypervolume of the archive's front, per-objective best/mean, failure counts and the
-solver's own metrics (buffered and written with ``log_batch`` at most every
-``flush_seconds`` at checkpoints; the unwritten rest is stored in the checkpoint, so a
-resumed run logs every step exactly once). At the end it logs the front (CSV and MLflow
+hypervolume of the archive's front, per-objective best/mean and failure counts (at the
+steps :class:`~moalign.tracking.schedule.MetricSchedule` picks: all of a run of slow
+steps, a thinned set of a run of fast ones, always the last) and the solver's own metrics
+(every step); buffered and written with ``log_batch`` at most every ``flush_seconds`` at
+checkpoints; the unwritten rest is stored in the checkpoint, so a resumed run logs every
+step at most once. At the end it logs the front (CSV and MLflow
 table), all evaluations, plots and the solver's learned model.
 """
 
@@ -26,6 +28,7 @@ from moalign.core.problem import Problem
 from moalign.core.space import Box
 from moalign.recipes.interrupts import Interrupted, graceful_stop
 from moalign.recipes.loader import RecipeError, dump_recipe, prepare
+from moalign.recipes.portable import portable_recipe_yaml
 from moalign.recipes.progress import RunProgress
 from moalign.recipes.schema import Recipe
 from moalign.solvers import Budget, Result, RunContext, Solver, get_solver
@@ -38,9 +41,13 @@ from moalign.solvers.context import (
 from moalign.tracking.base import NullTracker, Tracker
 from moalign.tracking.mlflow_tracker import DEFAULT_DIR, MLflowTracker, default_tracking_uri
 from moalign.tracking.reference import prepare_run_reference
+from moalign.tracking.run_info import default_run_name, flatten, problem_params, source_tags
+from moalign.tracking.schedule import MetricSchedule
 from moalign.tracking.uri_check import check_tracking_uri
 
 DEFAULT_CHECKPOINT_ROOT = f"{DEFAULT_DIR}/checkpoints"
+API_EXPERIMENT = "moalign-api"
+"""The MLflow experiment of :func:`optimize` runs unless told otherwise."""
 
 
 @dataclass
@@ -58,8 +65,15 @@ class RunSettings:
     params: dict[str, Any] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     recipe_yaml: str | None = None
+    recipe_artifact: str | None = None
     on_record: list[RecordHook] = field(default_factory=list)
+    step_hooks: list[RecordHook] = field(default_factory=list)
     flush_seconds: float = 10.0
+    """``recipe_yaml``: the resolved recipe kept with the checkpoints (absolute file
+    references, for ``--resume``); ``recipe_artifact``: the copy logged as ``recipe.yaml``
+    (:mod:`moalign.recipes.portable`; default ``recipe_yaml``). ``on_record`` hooks run
+    after every record; ``step_hooks`` only track, and run with the runner's metrics at the
+    steps :class:`~moalign.tracking.schedule.MetricSchedule` logs."""
 
 
 class RunFinishedError(Exception):
@@ -70,7 +84,10 @@ FINISHED_MARKER = "finished.json"
 
 
 def run_tags(problem: Problem, solver: Solver, settings: RunSettings) -> dict[str, str]:
-    return {"moalign.solver": solver.name, "moalign.problem": problem.name, **settings.tags}
+    """The solver, the problem, the moalign version and git commit
+    (:func:`~moalign.tracking.run_info.source_tags`), then ``settings.tags``."""
+    return {"moalign.solver": solver.name, "moalign.problem": problem.name,
+            **source_tags(), **settings.tags}
 
 
 def execute(problem: Problem, solver: Solver, budget: Budget, settings: RunSettings) -> Result:
@@ -84,11 +101,12 @@ def execute(problem: Problem, solver: Solver, budget: Budget, settings: RunSetti
     """
     tracker = settings.tracker
     if tracker.run_id is None:
-        tracker.start(settings.run_name, run_tags(problem, solver, settings))
+        tracker.start(settings.run_name or default_run_name(problem, solver.name),
+                      run_tags(problem, solver, settings))
     try:  # the HV reference shared by the experiment's runs (moalign.tracking.reference)
         problem, ref_hook = prepare_run_reference(
             problem, tracker, resumed=settings.resume_from is not None)
-        settings = replace(settings, on_record=[ref_hook, *settings.on_record])
+        settings = replace(settings, step_hooks=[ref_hook, *settings.step_hooks])
         result, status = _solve(problem, solver, budget, settings)
     except BaseException as exc:
         if settings.checkpoint_dir is not None:
@@ -125,17 +143,36 @@ def _solve(problem: Problem, solver: Solver, budget: Budget, settings: RunSettin
         tracker.set_tag("moalign.checkpoint_dir", str(ckpt_dir.resolve()))
     if settings.resume_from is None:
         tracker.log_params(_run_params(problem, solver, budget, settings))
-        if settings.recipe_yaml is not None:
-            tracker.log_text(settings.recipe_yaml, "recipe.yaml")
+        recipe_artifact = settings.recipe_artifact or settings.recipe_yaml
+        if recipe_artifact is not None:
+            tracker.log_text(recipe_artifact, "recipe.yaml")
     timer = _Timer()
     progress = RunProgress(budget, enabled=settings.progress)
+    schedule = MetricSchedule()
+    tracking = tracker.run_id is not None or settings.progress
+    steps: dict[str, Any] = {"hv": 0.0, "recorded": None, "logged": None}
+
+    def track(ctx: RunContext, metrics: dict[str, float]) -> None:
+        """The runner's metrics and the step hooks, for the step just recorded."""
+        start = time.perf_counter()
+        values = standard_metrics(ctx)
+        values.update(metrics)
+        tracker.log_metrics(values, ctx.step)
+        for hook in settings.step_hooks:
+            hook(ctx, metrics)
+        schedule.mark(time.perf_counter() - start, rows=len(values) + len(settings.step_hooks))
+        steps.update(hv=values["hypervolume"], logged=ctx.step)
 
     def log_step(ctx: RunContext, metrics: dict[str, float]) -> None:
+        steps["recorded"] = ctx.step
+        if not tracking:  # nothing to show or record
+            return
         with timer:
-            values = standard_metrics(ctx)
-            values.update(metrics)
-            tracker.log_metrics(values, ctx.step)
-        progress.update(ctx, values["hypervolume"])
+            if schedule.due(final=ctx.should_stop()):
+                track(ctx, metrics)
+            elif metrics:  # the solver's own metrics: every step
+                tracker.log_metrics(metrics, ctx.step)
+        progress.update(ctx, steps["hv"])
 
     last_flush = [time.monotonic()]
 
@@ -166,6 +203,8 @@ def _solve(problem: Problem, solver: Solver, budget: Budget, settings: RunSettin
         result.info["interrupted"] = {"signal": stop.name,
                                       "checkpoint_dir": None if ckpt is None else str(ckpt)}
     with timer:
+        if tracking and steps["recorded"] not in (None, steps["logged"]):
+            track(ctx, {})  # the last step is always logged
         tracker.flush()
         tracker.wait()
     result.info.setdefault("wall_seconds", time.monotonic() - t0)
@@ -202,9 +241,10 @@ def _run_params(problem: Problem, solver: Solver, budget: Budget, s: RunSettings
         "directions": ",".join(problem.objectives.directions),
         "ref_point": "initial" if ref is None else ",".join(f"{v:.10g}" for v in ref),
         **{f"budget.{k}": v for k, v in vars(budget).items() if v is not None},
-        **{f"solver.{k}": v for k, v in config_to_dict(solver.config).items()},
+        **flatten("solver", config_to_dict(solver.config)),
     }
     params.update(s.params)
+    params.update(problem_params(problem))
     return params
 
 
@@ -234,19 +274,25 @@ def _log_outputs(result: Result, problem: Problem, tracker: Tracker, plots: bool
                            history=tracker.metric_history)
             tracker.log_artifacts(out / "plots", "plots")
         if result.model is not None and hasattr(result.model, "save"):
-            _log_model(result.model, out, tracker)
+            step = int(archive.step.max()) if archive.n_evals else 0
+            _log_model(result.model, out, tracker, step)
 
 
-def _log_model(model: Any, out: Path, tracker: Tracker) -> None:
+def _log_model(model: Any, out: Path, tracker: Tracker, step: int = 0) -> None:
+    """A model that predicts: an MLflow pyfunc LoggedModel (:mod:`moalign.tracking.pyfunc`);
+    any other: its ``save`` output as a folder of run artifacts."""
     name = getattr(model, "artifact_name", "model")
-    target = out / name
     if hasattr(model, "predict"):
         from moalign.tracking.pyfunc import save_pyfunc_model
 
-        save_pyfunc_model(model, target)
-    else:
-        target.mkdir()
-        model.save(target)
+        def write(path: Path, mlflow_model: Any) -> None:
+            save_pyfunc_model(model, path, mlflow_model=mlflow_model)
+
+        tracker.log_model(name, write, step=step)
+        return
+    target = out / name
+    target.mkdir()
+    model.save(target)
     tracker.log_artifacts(target, name)
 
 
@@ -322,13 +368,18 @@ def run_recipe(
     parent_run_id: str | None = None,
     on_record: Sequence[RecordHook] = (),
     tags: Mapping[str, str] | None = None,
+    run_name: str | None = None,
 ) -> Result:
     """Run a validated recipe; with ``resume_run_id``, continue that run from its last
     checkpoint (or from the start if it was killed before its first checkpoint).
 
     The problem and the solver are built before a run is opened, so a recipe that fails
     to build leaves no run behind. One process at a time holds a run (a lock in its
-    checkpoint folder).
+    checkpoint folder). The run is named ``run_name`` (``moalign run`` passes the recipe's
+    name and its ``--set`` overrides), else the recipe's ``name``, else
+    ``<problem>-<solver>``; a resumed run keeps its name. Params: the problem's factory
+    arguments as ``problem.<key>`` besides what :func:`execute` logs; tag
+    ``moalign.recipe``: the recipe's name.
 
     Raises:
         RecipeError: bad recipe, unknown ``resume_run_id``, or a run held by another process.
@@ -345,11 +396,13 @@ def run_recipe(
     tracker = make_tracker(backend, tr.uri, tr.experiment, run_id=resume_run_id,
                            parent_run_id=parent_run_id)
     root = Path(recipe.checkpoint.dir or DEFAULT_CHECKPOINT_ROOT)
+    recipe_tag = {"moalign.recipe": recipe.name} if recipe.name else {}
     settings = RunSettings(
-        seed=recipe.seed, run_name=recipe.name, tracker=tracker,
+        seed=recipe.seed, run_name=run_name or recipe.name, tracker=tracker,
         checkpoint_every=recipe.checkpoint.every, progress=progress and main_process,
-        plots=tr.plots, tags={**tr.tags, **(tags or {})}, recipe_yaml=dump_recipe(recipe),
-        on_record=list(on_record),
+        plots=tr.plots, tags={**recipe_tag, **tr.tags, **(tags or {})},
+        recipe_yaml=dump_recipe(recipe), recipe_artifact=portable_recipe_yaml(recipe),
+        params=flatten("problem", recipe.problem.params), on_record=list(on_record),
     )
     with ExitStack() as held:
         if resume_run_id is not None:
@@ -360,7 +413,9 @@ def run_recipe(
             if main_process:
                 held.enter_context(run_lock(ckpt_dir, resume_run_id))
             settings.resume_from = _resume_point(ckpt_dir, resume_run_id, tracker)
-        tracker.start(recipe.name, run_tags(problem, solver, settings))
+            settings.run_name = tracker.run_name() or settings.run_name
+        tracker.start(settings.run_name or default_run_name(problem, solver.name),
+                      run_tags(problem, solver, settings))
         run_key = resume_run_id or tracker.run_id or f"local-{uuid.uuid4().hex[:12]}"
         if main_process:
             settings.checkpoint_dir = root / run_key
@@ -423,7 +478,7 @@ def optimize(
     bounds: Sequence[tuple[float, float]] | None = None,
     seed: int = 0,
     tracking: str | Tracker | None = None,
-    experiment: str = "moalign",
+    experiment: str = API_EXPERIMENT,
     run_name: str | None = None,
     checkpoint_dir: str | Path | None = None,
     checkpoint_every: int = 10,
@@ -441,6 +496,10 @@ def optimize(
         seed: same seed, same result.
         tracking: None/"none" (no tracking), "mlflow" (default local store), an MLflow
             tracking URI, or a Tracker.
+        experiment: the MLflow experiment (default ``moalign-api``: every API run in one
+            place, apart from recipe runs).
+        run_name: the MLflow run's name (default ``<problem>-<solver>``, e.g.
+            ``zdt1-nsga2``; a plain list of objectives: ``cost+quality-nsga2``).
         checkpoint_dir: write checkpoints there (resume with ``resume=``-style recipes).
 
     Returns:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -32,9 +32,18 @@ class Tracker(Protocol):
     def log_artifacts(self, directory: str | Path, artifact_path: str | None = None) -> None: ...
     def log_text(self, text: str, artifact_file: str) -> None: ...
     def log_table(self, df: pd.DataFrame, artifact_file: str) -> None: ...
+    def log_model(self, name: str, write: Callable[[Path, Any], None], *, step: int = 0
+                  ) -> str | None:
+        """Log an MLflow model directory as the run's model ``name``: ``write(path,
+        mlflow_model)`` creates the directory at ``path``, filling ``mlflow_model`` (an
+        ``mlflow.models.Model`` carrying the model's id). Returns the model's id."""
+        ...
     def set_tag(self, key: str, value: str) -> None: ...
     def end(self, status: str = "FINISHED") -> None: ...
     def run_status(self) -> str | None: ...
+    def run_name(self) -> str | None:
+        """The name the store holds for the run (None: no run, or no store)."""
+        ...
     def metric_history(self, names: Sequence[str]) -> dict[str, list[tuple[int, float]]]:
         """Written values of the metrics ``names`` as ``(step, value)`` in step order; a
         name ending in ``/`` stands for every metric under that prefix."""
@@ -82,6 +91,10 @@ class NullTracker:
     def log_table(self, df: pd.DataFrame, artifact_file: str) -> None:
         pass
 
+    def log_model(self, name: str, write: Callable[[Path, Any], None], *, step: int = 0
+                  ) -> str | None:
+        return None
+
     def set_tag(self, key: str, value: str) -> None:
         pass
 
@@ -89,6 +102,9 @@ class NullTracker:
         pass
 
     def run_status(self) -> str | None:
+        return None
+
+    def run_name(self) -> str | None:
         return None
 
     def metric_history(self, names: Sequence[str]) -> dict[str, list[tuple[int, float]]]:

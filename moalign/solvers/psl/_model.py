@@ -171,6 +171,10 @@ class ParetoSetModel:
         f_min = mean.numpy() * self.y_std + self.y_mean
         return np.asarray(np.where(self.maximize, -f_min, f_min))
 
+    def input_example(self) -> np.ndarray:
+        """`1 x m` float64: the even preference, the example of the model's signature."""
+        return np.full((1, self.n_obj), 1.0 / self.n_obj)
+
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> pd.DataFrame:
         """pyfunc entry point: preferences in, one row per preference out.
 
