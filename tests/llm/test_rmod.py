@@ -155,3 +155,16 @@ def test_decoding_with_a_cache_equals_decoding_without(digits_lm):
                 break
             seq.append(nxt)
     assert fast.ids == seq[len(ids):]
+
+
+@pytest.mark.llm
+def test_generate_decodes_prompt_texts_like_the_block_loop(digits_lm):
+    from moalign.llm.rmod import generate
+
+    model, tok = digits_lm
+    values = digit_values(tok)
+    texts = generate(model, tok, [PROMPT, "S: 3 3 1\nA:"], values, K=4, B=4,
+                     max_new_tokens=12, seed=5)
+    one = blockwise_decode(model, tok, tok(PROMPT)["input_ids"], values, rmod_chooser(),
+                           K=4, B=4, max_new_tokens=12, seed=5)
+    assert texts[0] == one.text and len(texts) == 2

@@ -152,6 +152,25 @@ def blockwise_decode(
                    np.asarray(chosen_w), sampled, time.perf_counter() - t0, values)
 
 
+def generate(model: Any, tokenizer: Any, prompts: Sequence[Any], value_fn: ValueFn, *,
+             lam: float = 1.0, steps: int = 10, K: int = 8, B: int = 8,
+             max_new_tokens: int = 64, temperature: float = 1.0, seed: int = 0) -> list[str]:
+    """RMOD completions of ``prompts`` (strings or chat messages), outside a run.
+
+    Prompt ``i`` is decoded with seed ``seed + i``; see :func:`blockwise_decode`.
+
+    Example:
+        >>> texts = generate(model, tokenizer, ["S: 5 1 7\\nA:"], value_fn)  # doctest: +SKIP
+    """
+    from moalign.llm.generation import encode_prompts
+
+    chooser = rmod_chooser(lam, steps)
+    return [blockwise_decode(model, tokenizer, ids, value_fn, chooser, K=K, B=B,
+                             max_new_tokens=max_new_tokens, temperature=temperature,
+                             seed=seed + i).text
+            for i, ids in enumerate(encode_prompts(tokenizer, prompts))]
+
+
 def _sample_block(model: Any, cache: Any, logits: Any, n: int, temperature: float, gen: Any,
                   eos: int | None) -> tuple[Any, Any, Any]:
     """Sample ``n`` tokens on every row; rows that emitted EOS keep emitting it."""
