@@ -1,9 +1,13 @@
 """Golden arrays: small fixed-seed runs whose every evaluation must not drift.
 
 Recorded once (``MOALIGN_RECORD_GOLDEN=1 pytest tests/golden``) before a refactor; after
-it, the same runs must give the same designs and objective values to the last bit (a
-tolerance of 1e-12 absorbs nothing a real change would make). A deliberate change of a
-method's numbers re-records its file, and the commit says why.
+it, the same runs must give the same designs and objective values: to the last bit (1e-12)
+for runs in float64 numpy, and to 1e-5 for the runs that fit GPs or train networks in
+torch (:data:`CPU_DEPENDENT`). Those differ between CPUs (the vectorized float kernels
+differ by instruction set): on a second machine psl, psl-grad, qNEHVI and qParEGO moved by
+1.6e-8 to 8.9e-7 with the same pinned packages, while a real change of a method moves them
+by orders of magnitude more. A deliberate change of a method's numbers re-records its file,
+and the commit says why.
 """
 
 from __future__ import annotations
@@ -55,6 +59,11 @@ CASES: dict[str, tuple[str, dict[str, Any], str, dict[str, Any], int]] = {
 }
 
 
+CPU_DEPENDENT = {"qnehvi_zdt1", "qparego_zdt1", "psl_zdt1", "svh_psl_vlmop2", "psl_grad_zdt1",
+                 "desirability_surrogate", "mogfn_hypergrid", "opgfn_hypergrid"}
+"""Cases whose numbers depend on the CPU's float kernels at the 1e-7 level."""
+
+
 def run_case(name: str) -> tuple[np.ndarray, np.ndarray]:
     problem_name, params, solver, config, evaluations = CASES[name]
     problem = get_problem(problem_name)(**params)
@@ -71,5 +80,6 @@ def test_fixed_seed_run_matches_its_golden_arrays(name: str) -> None:
         DATA.mkdir(exist_ok=True)
         np.savez(path, X=X, F=F)
     golden = np.load(path)
-    np.testing.assert_allclose(X, golden["X"], rtol=0, atol=1e-12)
-    np.testing.assert_allclose(F, golden["F"], rtol=0, atol=1e-12, equal_nan=True)
+    atol = 1e-5 if name in CPU_DEPENDENT else 1e-12
+    np.testing.assert_allclose(X, golden["X"], rtol=0, atol=atol)
+    np.testing.assert_allclose(F, golden["F"], rtol=0, atol=atol, equal_nan=True)
