@@ -1,4 +1,5 @@
-"""``moalign run | tune | validate | list | report`` — a thin layer over the Python API.
+"""``moalign run | tune | validate | list | report | compare`` — a thin layer over the
+Python API.
 
 Exit status: 0 done; 2 bad input (one line naming the field and the fix; ``--debug`` shows
 the traceback instead); 3 the run finished but every evaluation failed; 1 internal error;
@@ -86,6 +87,19 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--log", action="store_true",
                      help="also log the plots to the run, replacing its plots/")
 
+    cmp = command("compare", "hypervolumes of several runs at one reference point, their "
+                             "fronts in one plot")
+    cmp.add_argument("run_ids", nargs="+", metavar="RUN_ID", help="the MLflow runs")
+    cmp.add_argument("--ref", metavar="V1,V2,...",
+                     help="the common reference point, one value per objective in its own "
+                          "orientation (default: the one the runs' experiment stores, else "
+                          "the fronts' worst values pushed out by 10%% of their range; write "
+                          "--ref=-1,2 when the first value is negative)")
+    cmp.add_argument("--out", metavar="DIR",
+                     help="folder for compare.csv and fronts.png (default: ./moalign-compare)")
+    cmp.add_argument("--uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, "
+                                   "else the local store)")
+
     tune = command("tune", "tune a recipe's parameters with Optuna")
     _add_recipe_args(tune)
     tune.add_argument("--n-trials", type=int, default=None, metavar="N",
@@ -162,6 +176,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return report(args.run_id, uri=args.uri, out=args.out, log=args.log,
                       all_rows=args.all_rows)
+    if args.command == "compare":
+        from moalign.tracking.compare import compare
+
+        return compare(args.run_ids, uri=args.uri, ref=args.ref, out=args.out)
     if args.command == "tune":
         from moalign.tuning import tune_from_cli
 

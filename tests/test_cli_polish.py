@@ -218,7 +218,8 @@ def test_every_flag_of_every_command_has_help():
     assert missing == []
     commands = [path for path, _ in _parsers(build_parser())]
     assert commands == ["moalign", *(f"moalign {c}" for c in
-                                     ("run", "validate", "list", "report", "tune"))]
+                                     ("run", "validate", "list", "report", "compare",
+                                      "tune"))]
 
 
 def test_help_of_every_command_prints(capsys):
