@@ -13,10 +13,14 @@ Registered as problem ``"text"``. In a recipe::
           - {fn: exact_answer, name: accuracy}
           - {fn: length, name: conciseness, params: {below: running_mean}}
           - {fn: recipes/my_rewards.py:hash_format, name: format}
+        judges:                     # optional: completions a judge rejects are infeasible
+          - {judge: regex, params: {pattern: "^[0-9 ]+$", mode: search}}
 
 An objective spec is a built-in name (see :data:`moalign.llm.objectives.TEXT_OBJECTIVES`), a
 ``file.py:function`` / ``module:function`` TRL reward function (taken as maximized unless
 ``direction`` says otherwise), or a mapping ``{fn, name, params, direction, normalize}``.
+A judge spec is a registered judge name (see :data:`moalign.llm.judges.JUDGES`), a
+``module:factory`` / ``file.py:factory`` string, or a mapping ``{judge, params, name}``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from moalign.core.objective import Objective
 from moalign.core.problem import Evaluation, Problem
 from moalign.core.registry import import_object
 from moalign.core.space import Text
+from moalign.llm.judges.base import MixtureOfJudges, build_judges, constraint_values
 from moalign.llm.objectives import TEXT_OBJECTIVES, normalized
 from moalign.problems.registry import register_problem
 
@@ -46,6 +51,8 @@ class TextProblem(Problem):
         ref_point: hypervolume reference (default ``"initial"``: the first recorded
             validation vector, i.e. the initial policy's).
         name: display name.
+        judges: optional judges (CGPO's mixture of judges); a completion any judge
+            rejects is infeasible, one a judge could not judge is failed (and infeasible).
     """
 
     def __init__(
@@ -57,20 +64,30 @@ class TextProblem(Problem):
         validation: Text | None = None,
         ref_point: Any = "initial",
         name: str = "text",
+        judges: MixtureOfJudges | None = None,
     ) -> None:
         super().__init__(train, objectives, ref_point=ref_point, name=name)
+        self.judges = judges
         self.train = train
         self.validation = validation if validation is not None else train
         self.policy = policy
 
     def evaluate(self, X: Any, **kwargs: Any) -> Evaluation:
         """Score completions ``X`` (a list) for ``prompts=...`` (required keyword) and
-        dataset columns given as keyword lists."""
+        dataset columns given as keyword lists.
+
+        With ``judges``, ``G`` holds one column per judge (pass -1, violate +1, could not
+        judge NaN; :func:`moalign.llm.judges.constraint_values`)."""
         if "prompts" not in kwargs:
             raise TypeError("TextProblem.evaluate: pass prompts=[...] with the completions")
         F = self.objectives(completions=list(X), **kwargs)
         failed = ~np.all(np.isfinite(F), axis=1)
-        return Evaluation(F=F, G=None, feasible=~failed, failed=failed)
+        if self.judges is None:
+            return Evaluation(F=F, G=None, feasible=~failed, failed=failed)
+        G = constraint_values(self.judges.evaluate(completions=list(X), **kwargs))
+        failed = failed | ~np.all(np.isfinite(G), axis=1)
+        feasible = ~failed & np.all(np.nan_to_num(G, nan=np.inf) <= 0, axis=1)
+        return Evaluation(F=F, G=G, feasible=feasible, failed=failed)
 
 
 def _rows(source: Any, n: int | None, base_dir: Path | None, column: str) -> list[dict[str, Any]]:
@@ -200,6 +217,7 @@ def text_problem(
     prompt_column: str = "prompt",
     base_dir: str | None = None,
     name: str = "text",
+    judges: Sequence[Any] | None = None,
 ) -> TextProblem:
     """Build a :class:`TextProblem` (registered as ``"text"``).
 
@@ -223,6 +241,8 @@ def text_problem(
         base_dir: folder that relative paths are resolved against (the recipe's folder),
             before the working directory.
         name: display name.
+        judges: judge specs (``{judge: regex, params: {pattern: ...}}``, a registered
+            name, ``module:factory``); completions a judge rejects are infeasible.
     """
     base = Path(base_dir) if base_dir else None
     if validation is None:
@@ -241,5 +261,6 @@ def text_problem(
 
         policy = str(build_tiny_model(config=tiny_config(task)))
     objs = [build_objective(s, base) for s in objectives]
+    moj = build_judges(judges, base) if judges else None
     return TextProblem(_to_text(train_rows, prompt_column), objs, policy=policy,
-                       validation=_to_text(val_rows, prompt_column), name=name)
+                       validation=_to_text(val_rows, prompt_column), name=name, judges=moj)
