@@ -10,8 +10,8 @@ tracking near a fixed share of the run's time whatever the solver's speed:
 - the first ``dense`` logged steps are every step (the start of a run, where curves move);
 - the step where the budget runs out, and the run's last step, are always logged;
 - otherwise a step is logged once the time since the last logged step is at least the
-  cost of a logged step divided by ``share``: with ``share = 0.02``, a logged step that
-  costs 3 ms waits for 150 ms of solving. The cost is measured on the recent logged steps
+  cost of a logged step divided by ``share``: with ``share = 0.01``, a logged step that
+  costs 3 ms waits for 300 ms of solving. The cost is measured on the recent logged steps
   (computing the metrics) plus :data:`ROW_SECONDS` per metric row (writing them later,
   in a batch).
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-DEFAULT_SHARE = 0.02
+DEFAULT_SHARE = 0.01
 """Target share of the run's time spent on per-step tracking."""
 DEFAULT_DENSE = 20
 """Steps logged unconditionally at the start of a run (or of a resumed run)."""

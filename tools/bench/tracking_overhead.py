@@ -11,9 +11,9 @@ over the repetitions:
   solve (``result.info["tracking_seconds"]``: the metrics of the logged steps, the
   normalized hypervolume, buffering, the ``log_batch`` writes and the wait for them), as
   a share of the tracked solve;
-- the tracked solve against the untracked one (wall clock; this difference includes what
-  the first number cannot see, such as MLflow's writer thread, and the noise of a shared
-  machine);
+- the tracked solve against the untracked one run just after it (wall clock, the median
+  of the pairs' differences; it includes what the first number cannot see, such as the
+  garbage collections the tracking's objects cause, and the noise of a shared machine);
 - the time outside the solve (opening the run, then the final artifacts).
 
 The load average (``os.getloadavg()``, 1 minute) is read before each run; a loaded machine
@@ -21,7 +21,7 @@ makes every number larger and noisier.
 
     .venv/bin/python -m tools.bench.tracking_overhead               # writes docs/benchmarks.md
     .venv/bin/python -m tools.bench.tracking_overhead --smoke       # 2,000 evaluations, prints
-    .venv/bin/python -m tools.bench.tracking_overhead --repeats 5
+    .venv/bin/python -m tools.bench.tracking_overhead --repeats 3   # fewer pairs (default 5)
 """
 
 from __future__ import annotations
@@ -85,14 +85,19 @@ def report(n: int, tracked: list[dict[str, float]], untracked: list[dict[str, fl
     solve, tracking = median(tracked, "solve"), median(tracked, "tracking")
     bare = median(untracked, "solve")
     shares = sorted(100 * r["tracking"] / r["solve"] for r in tracked)
+    paired = sorted(100 * (t["solve"] - u["solve"]) / u["solve"]
+                    for t, u in zip(tracked, untracked, strict=True))
+    bare_runs = [u["solve"] for u in untracked]
+    spread = 100 * (max(bare_runs) / min(bare_runs) - 1)
     loads = [r["load"] for r in tracked + untracked]
     rows: list[list[Any]] = [
         ["solve, tracked", f"{solve:.2f} s", "100%"],
         ["of which tracking in the solve", f"{tracking:.2f} s",
-         f"**{100 * tracking / solve:.1f}%** (runs: "
+         f"**{statistics.median(shares):.1f}%** (median; runs: "
          + ", ".join(f"{s:.1f}%" for s in shares) + ")"],
         ["solve, untracked (`backend: none`)", f"{bare:.2f} s",
-         f"tracked - untracked: {100 * (solve - bare) / bare:+.1f}% of untracked"],
+         f"tracked - untracked, pair by pair: median {statistics.median(paired):+.1f}% "
+         "(pairs: " + ", ".join(f"{p:+.1f}%" for p in paired) + ")"],
         ["outside the solve, tracked: open the run (params, tags, git, recipe), then "
          "CSVs, table, plots", f"{median(tracked, 'outside'):.2f} s", "-"],
         ["outside the solve, untracked", f"{median(untracked, 'outside'):.2f} s", "-"],
@@ -103,26 +108,29 @@ def report(n: int, tracked: list[dict[str, float]], untracked: list[dict[str, fl
         f"NSGA-II on DTLZ2 (m = 3), {n} evaluations in {steps} steps, checkpoint every 10 "
         f"steps, MLflow SQLite store; the run logs its params, tags (version, git commit), "
         f"recipe, the per-step metrics at {int(median(tracked, 'logged_steps'))} of the "
-        f"{steps} steps (the first 20, then about 2% of the run's time, and the last; "
+        f"{steps} steps (the first 20, then about 1% of the run's time, and the last; "
         f"[tracking.md](tracking.md#cost)), and the final front "
         f"({int(median(tracked, 'front'))} points), CSVs and plots. Medians of "
         f"{len(tracked)} tracked and {len(untracked)} untracked runs, interleaved. "
         f"Measured {datetime.date.today()} on {platform.machine()} ({os.cpu_count()} cores, "
         f"shared with other work): load average (1 min) before the runs "
-        f"{min(loads):.1f} to {max(loads):.1f}, median {statistics.median(loads):.1f}.\n\n"
+        f"{min(loads):.1f} to {max(loads):.1f}, median {statistics.median(loads):.1f} (the "
+        "benchmark's own process counts for about 1).\n\n"
         "Command: `.venv/bin/python -m tools.bench.tracking_overhead`\n\n"
         + markdown_table(["part", "seconds", "share of the tracked solve"], rows)
         + "\n\nThe first share is the runner's own clock around everything it does per step "
-        "for tracking; the tracked - untracked difference is wall clock and also carries "
-        "the noise of the shared machine (runs differ by several percent between "
-        "repetitions at this load).\n"
+        "for tracking. The tracked - untracked difference is wall clock: it also counts "
+        "what that clock cannot see (garbage collections set off by the tracking's "
+        "objects, a larger process) and carries the noise of the shared machine, where "
+        "two identical untracked runs differ by up to "
+        f"{spread:.0f}% here.\n"
     )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--smoke", action="store_true")
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
     n = 2000 if args.smoke else 20000
     tracked: list[dict[str, float]] = []
