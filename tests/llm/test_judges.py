@@ -341,3 +341,13 @@ def test_llm_judge_on_a_real_tiny_model_is_deterministic(random_tiny_llama):
     assert a == j(["1+1="] * 4, ["2", "3", "11", "x"])
     assert a == [parse_yes_no(t or "") for t in answers]
     assert set(a) <= {-1, 0, 1}
+
+
+def test_judge_factory_from_a_user_file(tmp_path):
+    (tmp_path / "my_judges.py").write_text(
+        "def no_sevens(name='no_sevens'):\n"
+        "    def judge(prompts, completions, **kw):\n"
+        "        return [0 if '7' in c else 1 for c in completions]\n"
+        "    return judge\n")
+    moj = build_judges([{"judge": "my_judges.py:no_sevens"}], base_dir=tmp_path)
+    assert moj.names == ["no_sevens"] and moj(["p", "p"], ["1 2", "7"]) == [1, 0]
