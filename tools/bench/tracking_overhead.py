@@ -17,7 +17,9 @@ over the repetitions:
 - the time outside the solve (opening the run, then the final artifacts).
 
 The load average (``os.getloadavg()``, 1 minute) is read before each run; a loaded machine
-makes every number larger and noisier.
+makes every number larger and noisier. All runs share one process; each starts after a
+full garbage collection, so that a collection of the earlier runs' garbage does not land
+in one run's solve and not in another's.
 
     .venv/bin/python -m tools.bench.tracking_overhead               # writes docs/benchmarks.md
     .venv/bin/python -m tools.bench.tracking_overhead --smoke       # 2,000 evaluations, prints
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import gc
 import os
 import platform
 import statistics
@@ -58,6 +61,7 @@ def measure(evaluations: int, workdir: Path, backend: str = "mlflow") -> dict[st
         "tracking": {"backend": backend, "uri": uri, "experiment": "overhead"},
         "checkpoint": {"every": 10, "dir": str(workdir / f"ckpt-{backend}")},
     })
+    gc.collect()  # each run starts from a collected heap: earlier runs' garbage is not its
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
     res = run_recipe(recipe, progress=False)
