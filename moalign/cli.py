@@ -215,7 +215,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         with raise_on_signals(), captured_output(log_dir / "run.log",
                                                  verbose=getattr(args, "verbose", False)):
             result = run_recipe(recipe, resume_run_id=args.resume,
-                                progress=not args.no_progress)
+                                progress=not args.no_progress,
+                                **_run_naming(recipe, path, args))
         _log_run_log(recipe, result.run_id, log_dir / "run.log")
     except RunFinishedError as done:
         print(done)
@@ -251,6 +252,19 @@ def _log_run_log(recipe: Any, run_id: str | None, log_file: Path) -> None:
         open_client(uri).log_artifact(run_id, str(log_file), "logs")
 
 
+def _run_naming(recipe: Any, path: str | Path, args: argparse.Namespace) -> dict[str, Any]:
+    """A new run's name, the recipe's name (or its file's stem) and the ``--set``
+    overrides (``drw-tiny seed=3``), and its ``moalign.recipe`` tag; a resumed run keeps
+    both."""
+    if args.resume:
+        return {}
+    from moalign.tracking.run_info import override_run_name
+
+    base = recipe.name or Path(path).stem
+    return {"run_name": override_run_name(base, args.overrides, args.smoke),
+            "tags": {"moalign.recipe": base}}
+
+
 def _print_summary(recipe: Any, result: Any) -> None:
     from moalign.cli_hints import command, ui_hint
 
@@ -270,19 +284,23 @@ def _print_summary(recipe: Any, result: Any) -> None:
     print(f"MLflow run {result.run_id} (experiment '{recipe.tracking.experiment}', "
           f"store {uri})")
     client = open_client(uri)
-    where = client.get_run(result.run_id).info.artifact_uri
+    run = client.get_run(result.run_id)
+    where = run.info.artifact_uri
     if where.startswith("file://"):
         from urllib.parse import unquote, urlparse
 
         where = unquote(urlparse(where).path)
     print(f"  artifacts: {where}/")
     print("    " + ", ".join(_artifact_names(client, result.run_id)))
+    for name in _model_names(client, run):
+        print(f"  model: {name} (MLflow logged model; mlflow.pyfunc.load_model("
+              f"'runs:/{result.run_id}/{name}'))")
     print(f"  open the UI: {ui_hint(uri)}")
     store = [] if uri == default_tracking_uri() else ["--uri", uri]
     print(f"  report: {command('moalign', 'report', result.run_id, *store)}")
 
 
-SHOWN_FOLDERS = ("plots", "logs")
+SHOWN_FOLDERS = ("plots", "logs", "decoding")
 """Artifact folders whose files the run summary lists one by one (others: ``name/``)."""
 
 
@@ -298,6 +316,13 @@ def _artifact_names(client: Any, run_id: str) -> list[str]:
         else:
             names.append(item.path + "/")
     return names
+
+
+def _model_names(client: Any, run: Any) -> list[str]:
+    """Names of the LoggedModels the run produced (the learned Pareto set)."""
+    models = client.search_logged_models(experiment_ids=[run.info.experiment_id],
+                                         filter_string=f"source_run_id = '{run.info.run_id}'")
+    return sorted({m.name for m in models if m.source_run_id == run.info.run_id})
 
 
 def _print_interrupted(signame: str, checkpoint_dir: str | Path | None) -> None:
