@@ -90,6 +90,18 @@ class TextProblem(Problem):
         return Evaluation(F=F, G=G, feasible=feasible, failed=failed)
 
 
+def as_text_problem(problem: Problem, solver: str) -> TextProblem:
+    """``problem`` as a :class:`TextProblem`, for a solver that only decodes or trains on text.
+
+    Raises:
+        TypeError: it is another kind of problem.
+    """
+    if not isinstance(problem, TextProblem):
+        raise TypeError(f"{solver} works on text problems (problem 'text'), got "
+                        f"{type(problem).__name__}")
+    return problem
+
+
 def _rows(source: Any, n: int | None, base_dir: Path | None, column: str) -> list[dict[str, Any]]:
     if isinstance(source, str) and source.startswith("tiny-math"):
         from moalign.llm.tiny import math_prompts

@@ -44,6 +44,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from moalign.core.problem import Problem
 from moalign.llm.drw.config import DRWConfig, grpo_args
 from moalign.llm.objectives import as_reward_func
+from moalign.llm.problem import as_text_problem
+from moalign.llm.runtime import preserved_global_rng, torch_threads
 from moalign.solvers.base import Result, Solver, register_solver
 from moalign.solvers.context import RunContext
 
@@ -54,49 +56,6 @@ WORK_PREFIX = "moalign-drw-"
 """Prefix of the temporary TRL work folder (removed when ``solve`` ends)."""
 MODEL_PREFIX = "moalign-drw-model-"
 """Prefix of the aligned model's temporary folder (removed when the process exits)."""
-
-
-@contextmanager
-def preserved_global_rng() -> Iterator[None]:
-    """Restore Python's, numpy's and torch's global random states on exit.
-
-    TRL calls ``transformers.set_seed`` and samples from the global torch stream; the
-    solver contract is that the caller's global random state is left untouched.
-    """
-    import random
-
-    import numpy as np
-    import torch
-
-    py, npy = random.getstate(), np.random.get_state()
-    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-    with torch.random.fork_rng(devices=devices):
-        try:
-            yield
-        finally:
-            random.setstate(py)
-            np.random.set_state(npy)
-
-
-@contextmanager
-def torch_threads(n: int | None) -> Iterator[None]:
-    """Run the body with ``n`` torch threads and restore the previous global count on exit.
-
-    Args:
-        n: intra-op threads for the body (``torch.set_num_threads``); None keeps the
-            current count. The count on entry is restored in every case, also when the
-            body raises or when something inside (TRL, transformers) changed it.
-    """
-    import torch
-
-    before = torch.get_num_threads()
-    if n is not None:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        if torch.get_num_threads() != before:
-            torch.set_num_threads(before)
 
 
 @contextmanager
@@ -211,14 +170,10 @@ class DRW(Solver[DRWConfig]):
         Raises:
             TypeError: ``problem`` is not a text problem.
         """
-        from moalign.llm.problem import TextProblem
-
-        if not isinstance(problem, TextProblem):
-            raise TypeError("drw solves text problems (problem 'text'), got "
-                            f"{type(problem).__name__}")
+        text = as_text_problem(problem, "drw")
         # TRL seeds the global RNGs (transformers.set_seed); both are restored on exit
         with torch_threads(self.config.torch_threads), preserved_global_rng():
-            return self._solve(problem, ctx)
+            return self._solve(text, ctx)
 
     def _solve(self, problem: TextProblem, ctx: RunContext) -> Result:
         from moalign.llm.drw.callback import DRWCallback

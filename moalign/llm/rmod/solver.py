@@ -118,14 +118,11 @@ class RMOD(Solver[RMODConfig]):
         Raises:
             TypeError: ``problem`` is not a text problem.
         """
-        from moalign.llm.drw.solver import torch_threads
-        from moalign.llm.problem import TextProblem
+        from moalign.llm.problem import as_text_problem
+        from moalign.llm.runtime import torch_threads
 
-        if not isinstance(problem, TextProblem):
-            raise TypeError("rmod decodes for text problems (problem 'text'), got "
-                            f"{type(problem).__name__}")
         with torch_threads(self.config.torch_threads):
-            return self._solve(problem, ctx)
+            return self._solve(as_text_problem(problem, "rmod"), ctx)
 
     def _solve(self, problem: TextProblem, ctx: RunContext) -> Result:
         from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from moalign.core.problem import Problem
-from moalign.llm.drw.solver import preserved_global_rng, torch_threads
+from moalign.llm.runtime import preserved_global_rng, torch_threads
 from moalign.llm.values.heads import FEATURES, ValueHeads
 from moalign.llm.values.training import (
     HELDOUT_SEED_OFFSET,
@@ -125,13 +125,11 @@ class ValueHeadsSolver(Solver[ValueHeadsConfig]):
         Raises:
             TypeError: ``problem`` is not a text problem.
         """
-        from moalign.llm.problem import TextProblem
+        from moalign.llm.problem import as_text_problem
 
-        if not isinstance(problem, TextProblem):
-            raise TypeError("value-heads solves text problems (problem 'text'), got "
-                            f"{type(problem).__name__}")
+        text = as_text_problem(problem, "value-heads")
         with torch_threads(self.config.torch_threads), preserved_global_rng():
-            return self._solve(problem, ctx)
+            return self._solve(text, ctx)
 
     def _solve(self, problem: TextProblem, ctx: RunContext) -> Result:
         cfg, seed = self.config, int(ctx.seed)
