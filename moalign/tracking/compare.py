@@ -197,6 +197,9 @@ def compare(run_ids: Sequence[str], uri: str | None = None, *,
     """
     if not run_ids:
         raise ConfigError("compare: give at least one run id")
+    from moalign.tracking.uri_check import check_tracking_uri
+
+    check_tracking_uri(uri, name="--uri" if uri else None)  # seconds, not minutes of retries
     runs = [load_run(rid, uri) for rid in dict.fromkeys(run_ids)]
     check_same_objectives(runs)
     client = MLflowTracker(uri, run_id=runs[0].run_id).client

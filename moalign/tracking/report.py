@@ -90,7 +90,9 @@ def report(run_id: str, uri: str | None = None, *, out: str | Path | None = None
         ConfigError: no such run in the store, or a run without the artifacts it needs.
     """
     from moalign.tracking.plots import RunLabel, save_run_plots
+    from moalign.tracking.uri_check import check_tracking_uri
 
+    check_tracking_uri(uri, name="--uri" if uri else None)  # seconds, not minutes of retries
     tracker = MLflowTracker(uri, run_id=run_id)
     if tracker.run_status() is None:
         raise ConfigError(f"report {run_id}: no such run in the tracking store {tracker.uri}")

@@ -112,3 +112,17 @@ def test_database_server_and_password_masked() -> None:
         check_tracking_uri("postgresql://me:secret@127.0.0.1:9/mlflow", timeout=2)
     assert "secret" not in str(err.value) and "me:***@127.0.0.1:9" in str(err.value)
     check_tracking_uri("databricks")  # not checked
+
+
+def test_report_and_compare_fail_fast_on_an_unreachable_uri(capsys):
+    import time
+
+    from moalign.cli import main
+
+    for argv in (["report", "abc", "--uri", "http://127.0.0.1:9"],
+                 ["compare", "abc", "--uri", "http://127.0.0.1:9"]):
+        t0 = time.monotonic()
+        assert main(argv) == 2
+        assert time.monotonic() - t0 < 10
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "--uri http://127.0.0.1:9" in err[0]
