@@ -21,32 +21,7 @@ import pytest
 from filelock import FileLock
 from mlflow import MlflowClient
 
-PROBLEM = '''
-import os
-import time
-import numpy as np
-import moalign
-
-def make():
-    delay = float(os.environ.get("SLOW_EVAL", "0"))
-    def f1(x):
-        time.sleep(delay)
-        return np.stack([x[:, 0]] * 2, axis=1) if os.environ.get("BAD_SHAPE") else x[:, 0]
-    def f2(x):
-        g = 1 + 9 * x[:, 1:].mean(axis=1)
-        return g * (1 - np.sqrt(x[:, 0] / g))
-    def front(n):
-        if os.environ.get("FRONT_RAISES"):
-            raise RuntimeError("no front today")
-        marker = os.environ.get("POST_RUN_MARKER")
-        if marker and not os.path.exists(marker):
-            open(marker, "w").close()
-            time.sleep(120)
-        t = np.linspace(0, 1, n)
-        return np.stack([t, 1 - np.sqrt(t)], axis=1)
-    return moalign.Problem(moalign.Box([0] * 4, [1] * 4), [f1, f2], ref_point=[1.1, 10],
-                           pareto_front=front, name="zdt1-like")
-'''
+PROBLEM = (Path(__file__).parent / "data" / "slow_problem.py").read_text()
 
 RECIPE = """\
 name: hardening

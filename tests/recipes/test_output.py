@@ -6,6 +6,7 @@ import os
 import warnings
 from pathlib import Path
 
+import pytest
 from mlflow import MlflowClient
 
 from moalign.cli import main
@@ -81,12 +82,10 @@ def test_everything_is_restored_after_the_block(tmp_path):
     handlers, propagate = list(logger.handlers), logger.propagate
     show = warnings.showwarning
     env = {k: os.environ.get(k) for k in QUIET_ENV}
-    try:
-        with captured_output(tmp_path / "run.log"):
-            assert os.environ["TQDM_DISABLE"] == "1"
-            raise RuntimeError("the run failed")
-    except RuntimeError:
-        pass
+    with pytest.raises(RuntimeError, match="the run failed"), \
+            captured_output(tmp_path / "run.log"):
+        assert os.environ["TQDM_DISABLE"] == "1"
+        raise RuntimeError("the run failed")
     assert (logger.handlers, logger.propagate) == (handlers, propagate)
     assert warnings.showwarning is show
     assert {k: os.environ.get(k) for k in QUIET_ENV} == env
