@@ -73,10 +73,11 @@ def run_arm(mode: str, weighting: str, seed: int, steps: int, preset: str) -> di
     ctx = RunContext(problem, Budget(steps=steps), seed=seed,
                      on_record=[lambda c, m: logged.append({**m, "step": float(c.step)})])
     cfg = {**COMMON, "mode": mode, "preset": preset, "weights": WEIGHTINGS[weighting]}
+    load = os.getloadavg()[0]
     t0 = time.monotonic()
     result = get_solver("drw")(cfg).solve(problem, ctx)
     return {"mode": mode, "weighting": weighting, "seed": seed, "preset": preset,
-            "seconds": time.monotonic() - t0, "F": ctx.archive.F.tolist(),
+            "seconds": time.monotonic() - t0, "load": load, "F": ctx.archive.F.tolist(),
             "steps": [int(m["step"]) for m in logged], "metrics": logged,
             "final_weights": result.info["weights"]}
 
@@ -191,8 +192,11 @@ def report(runs: list[dict[str, Any]], cmd: str, steps: int, img: str) -> str:
     arms, paired = table(runs, steps)
     seeds = sorted({r["seed"] for r in runs})
     first = runs[0]["F"][0]
+    loads = [r["load"] for r in runs if "load" in r]
+    load = (f"1-minute load average {min(loads):.2f}-{max(loads):.2f} at the runs' starts"
+            if len(loads) == len(runs) else "load average not recorded")
     return (
-        f"Command: `{cmd}`  \nMachine: shared 2-core CPU, 1 torch thread per run; date "
+        f"Command: `{cmd}`  \nMachine: shared 2-core CPU, 1 torch thread per run, {load}; date "
         f"{dt.date.today().isoformat()}.  \nSetup: the digits tiny model "
         f"(`moalign.llm.digits`, 2-layer Llama, character tokenizer); TRL GRPOTrainer, "
         f"{steps} steps x 16 completions (4 prompts x 4 generations), constant lr "

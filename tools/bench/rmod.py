@@ -88,7 +88,7 @@ def _mse(x: list[float], digits: int = 3) -> str:
     return f"{a.mean():.{digits}f} ± {se:.{digits}f}"
 
 
-def report(runs: list[dict[str, Any]], cmd: str) -> str:
+def report(runs: list[dict[str, Any]], cmd: str, load: tuple[float, float]) -> str:
     from tools.bench.report import markdown_table
 
     names = list(runs[0]["methods"])
@@ -112,7 +112,8 @@ def report(runs: list[dict[str, Any]], cmd: str) -> str:
                             "time / best-of-K"], rows)
     paired = markdown_table(["worst-case difference", "mean ± s.e.", "in s.e."], diffs)
     seeds = [r["seed"] for r in runs]
-    return (f"Command: `{cmd}`  \nMachine: shared 2-core CPU, 1 torch thread; date "
+    return (f"Command: `{cmd}`  \nMachine: shared 2-core CPU, 1 torch thread, one run at a "
+            f"time; 1-minute load average {load[0]:.2f} before and {load[1]:.2f} after; date "
             f"{dt.date.today().isoformat()}.  \nSetup: the digits tiny model, "
             f"{N_PROMPTS} held-out prompts, K = {CONFIG['K']}, B = {CONFIG['B']}, "
             f"{CONFIG['max_new_tokens']} tokens, λ = {CONFIG['lam']}, {CONFIG['steps']} "
@@ -137,6 +138,7 @@ def main() -> None:
     n = 4 if args.smoke else N_PROMPTS
     seeds = [0] if args.smoke else args.seeds
     soups = train_soups(Path(args.soups)) if args.soups else None
+    load_before = os.getloadavg()[0]
     runs = []
     for seed in seeds:
         runs.append(run_seed(seed, args.values, n, soups))
@@ -150,7 +152,7 @@ def main() -> None:
         cmd += f" --soups {args.soups}"
     if args.section != "rmod":
         cmd += f" --section {args.section}"
-    body = report(runs, cmd)
+    body = report(runs, cmd, (load_before, os.getloadavg()[0]))
     if args.smoke:
         print(body)
         return
