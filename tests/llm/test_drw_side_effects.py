@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from moalign.llm.drw.solver import MODEL_PREFIX
+from moalign.llm.aligned import MODEL_PREFIX
 from moalign.solvers import Budget, RunContext, get_solver
 
 pytestmark = pytest.mark.llm
@@ -46,7 +46,7 @@ def test_model_folder_is_removed_when_the_process_exits(tmp_path):
     source.mkdir()
     (source / "config.json").write_text("{}")
     code = ("import sys; from pathlib import Path\n"
-            "from moalign.llm.drw.solver import AlignedModel\n"
+            "from moalign.llm.aligned import AlignedModel\n"
             "model = AlignedModel.take(Path(sys.argv[1]))\n"
             "print(model.path, sorted(p.name for p in model.path.iterdir()))\n")
     proc = subprocess.run([sys.executable, "-c", code, str(source)], capture_output=True,

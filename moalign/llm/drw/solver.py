@@ -32,16 +32,14 @@ process exits, see :meth:`AlignedModel.take`).
 
 from __future__ import annotations
 
-import atexit
-import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from moalign.core.problem import Problem
+from moalign.llm.aligned import AlignedModel
 from moalign.llm.drw.config import DRWConfig, grpo_args
 from moalign.llm.objectives import as_reward_func
 from moalign.llm.problem import as_text_problem
@@ -54,8 +52,6 @@ if TYPE_CHECKING:
 
 WORK_PREFIX = "moalign-drw-"
 """Prefix of the temporary TRL work folder (removed when ``solve`` ends)."""
-MODEL_PREFIX = "moalign-drw-model-"
-"""Prefix of the aligned model's temporary folder (removed when the process exits)."""
 
 
 @contextmanager
@@ -102,54 +98,6 @@ def rank_fingerprints(trainer: Any, weights: Any) -> list[dict[str, Any]]:
     rows = acc.gather(row[None, :].to(acc.device)).cpu() if acc.num_processes > 1 else row[None]
     return [{"rank": r, "param_fingerprint": float(x[0]), "n_params": int(x[1]),
              "reward_weights": [float(w) for w in x[2:]]} for r, x in enumerate(rows)]
-
-
-@dataclass
-class AlignedModel:
-    """A trained model directory (``save_pretrained`` format, tokenizer included).
-
-    Attributes:
-        path: the directory.
-        artifact_name: name the runner logs it under.
-    """
-
-    path: Path
-    artifact_name: ClassVar[str] = "model"
-
-    def save(self, directory: Path) -> None:
-        """Copy the model files into ``directory``."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        for item in Path(self.path).iterdir():
-            if item.is_file():
-                shutil.copy2(item, directory / item.name)
-
-    @classmethod
-    def load(cls, directory: Path) -> AlignedModel:
-        """The model folder ``directory`` (a ``save`` output); never removed by moalign."""
-        return cls(Path(directory))
-
-    @classmethod
-    def take(cls, source: Path) -> AlignedModel:
-        """Move the files of ``source`` into a new temporary folder that lives as long as
-        the Python process.
-
-        The folder (prefix :data:`MODEL_PREFIX`, under ``tempfile.gettempdir()``) is
-        removed when the interpreter exits (``atexit``), not when the object is collected,
-        so ``solver.solve(...).model.path`` stays valid; ``save`` the model to keep it.
-        """
-        model = cls(Path(tempfile.mkdtemp(prefix=MODEL_PREFIX)))
-        atexit.register(shutil.rmtree, model.path, ignore_errors=True)
-        for item in Path(source).iterdir():
-            shutil.move(str(item), str(model.path / item.name))
-        return model
-
-    def load_pretrained(self) -> tuple[Any, Any]:
-        """``(model, tokenizer)`` loaded with transformers."""
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        return (AutoModelForCausalLM.from_pretrained(self.path),
-                AutoTokenizer.from_pretrained(self.path))
 
 
 @register_solver("drw")
