@@ -53,6 +53,8 @@ class TextProblem(Problem):
         name: display name.
         judges: optional judges (CGPO's mixture of judges); a completion any judge
             rejects is infeasible, one a judge could not judge is failed (and infeasible).
+        base_dir: the folder relative paths of the problem's specs were resolved against
+            (the recipe's), for solvers that read further specs (CGPO's tasks).
     """
 
     def __init__(
@@ -65,9 +67,11 @@ class TextProblem(Problem):
         ref_point: Any = "initial",
         name: str = "text",
         judges: MixtureOfJudges | None = None,
+        base_dir: Path | None = None,
     ) -> None:
         super().__init__(train, objectives, ref_point=ref_point, name=name)
         self.judges = judges
+        self.base_dir = base_dir
         self.train = train
         self.validation = validation if validation is not None else train
         self.policy = policy
@@ -100,6 +104,24 @@ def as_text_problem(problem: Problem, solver: str) -> TextProblem:
         raise TypeError(f"{solver} works on text problems (problem 'text'), got "
                         f"{type(problem).__name__}")
     return problem
+
+
+def load_prompts(source: Any, n: int | None = None, base_dir: Path | None = None,
+                 column: str = "prompt") -> Text:
+    """Prompts (and their dataset columns) from any form ``text_problem`` takes for
+    ``prompts``: ``"tiny-math"``, ``"digits"`` / ``"digits:<seed>"``, a file or dataset
+    folder (relative to ``base_dir``, then the working directory), or a list.
+
+    Args:
+        source: the prompts.
+        n: keep at most this many.
+        base_dir: folder relative paths are resolved against first.
+        column: the column holding the prompt.
+    """
+    rows = _rows(source, n, base_dir, column)
+    if not rows:
+        raise ValueError(f"text problem: no prompts in {source!r}")
+    return _to_text(rows, column)
 
 
 def _rows(source: Any, n: int | None, base_dir: Path | None, column: str) -> list[dict[str, Any]]:
@@ -275,4 +297,5 @@ def text_problem(
     objs = [build_objective(s, base) for s in objectives]
     moj = build_judges(judges, base) if judges else None
     return TextProblem(_to_text(train_rows, prompt_column), objs, policy=policy,
-                       validation=_to_text(val_rows, prompt_column), name=name, judges=moj)
+                       validation=_to_text(val_rows, prompt_column), name=name, judges=moj,
+                       base_dir=base)

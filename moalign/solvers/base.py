@@ -137,6 +137,7 @@ SOLVERS: Registry[type[Solver[Any]]] = Registry("solver", "moalign.solvers", bui
     "mogfn": "moalign.solvers.mogfn",
     "op-gfn": "moalign.solvers.mogfn",
     "drw": "moalign.llm.drw",
+    "cgpo": "moalign.llm.cgpo.solver",
     "rmod": "moalign.llm.rmod.solver",
     "value-heads": "moalign.llm.values",
 })

@@ -20,12 +20,14 @@ import numpy as np
 
 from moalign.llm.drw.weighting import hypervolume_step, mirror_descent_update
 from moalign.llm.generation import completion_logprobs, sample_completions
+from moalign.llm.judges.base import constraint_values
 from moalign.llm.objectives import (
     RewardFunc,
     frozen_stats,
     is_running_conciseness,
     running_stats,
 )
+from moalign.llm.validation import judged_metrics
 
 if TYPE_CHECKING:
     from moalign.llm.drw.config import DRWConfig
@@ -232,6 +234,7 @@ class DRWCallback(TrainerCallback):
 
         Returns:
             ``(v, info)``; ``info`` holds ``val/mean_tokens``, ``val/mean_chars``,
+            with judges the pass rates and judged means of :mod:`moalign.llm.validation`,
             ``val/n_failed`` and the per-sample standard deviations ``val/std/<name>`` and
             ``val/std/tokens`` (what :meth:`hv_point` and the ``hv_scale`` scale read).
         """
@@ -259,7 +262,11 @@ class DRWCallback(TrainerCallback):
             stats = tr.accelerator.reduce(torch.as_tensor(stats, device=tr.accelerator.device),
                                           "mean").cpu().numpy()
         names = self.problem.objectives.names
-        info = {"val/n_failed": float(np.sum(~np.isfinite(F))),
+        judges = self.problem.judges
+        judged = {} if judges is None else judged_metrics(
+            self.problem.objectives, judges.names, F,
+            constraint_values(judges.evaluate(prompts, texts, **extras)))
+        info = {**judged, "val/n_failed": float(np.sum(~np.isfinite(F))),
                 "val/mean_chars": float(np.mean([len(t) for t in texts])) if texts else 0.0,
                 "val/mean_tokens": float(stats[K]), "val/std/tokens": float(stats[-1]),
                 **{f"val/std/{name}": float(x) for name, x in zip(names, stats[K + 1:2 * K + 1],
