@@ -37,7 +37,8 @@ SOLVER_PLOTS: Mapping[str, SolverPlots] = MappingProxyType({
     "psl": _PSL,          # one step per round; tch_lcb / pred_hv: the round's training
     "svh-psl": _PSL,
     "psl-grad": SolverPlots(metrics=("loss",), rounds=True),
-    "drw": SolverPlots(metrics=("weights/", "meta_reward")),
+    "drw": SolverPlots(metrics=("weights/", "meta_reward", "val/pass/")),
+    "cgpo": SolverPlots(metrics=("val/pass/", "val/judged/", "train/loss")),
     "desirability": SolverPlots(metrics=("desirability/best", "desirability/step_best")),
 })
 
