@@ -21,8 +21,8 @@ TINY_RUN = {"per_device_train_batch_size": 4, "num_generations": 2, "max_complet
 
 
 def drw_entries(folder: Path) -> set[str]:
-    """The drw folders in ``folder`` (prefix ``moalign-drw``)."""
-    return {p.name for p in folder.iterdir() if p.name.startswith("moalign-drw")}
+    """The drw work and model folders in ``folder``."""
+    return {p.name for p in folder.iterdir() if p.name.startswith(("moalign-drw", MODEL_PREFIX))}
 
 
 def test_solve_restores_threads_and_removes_its_temporary_folder(tiny_text_problem,

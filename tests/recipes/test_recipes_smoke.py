@@ -27,10 +27,13 @@ def test_quickstart_smoke_through_the_cli(mlflow_uri, tmp_path, capsys):
     assert run.data.params["solver"] == "nsga2" and run.info.status == "FINISHED"
 
 
+LLM_RECIPES = ("drw", "rmod", "cgpo")  # TRL, transformers: the llm extra
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("path", [  # LLM recipes (TRL, transformers): the llm extra
+@pytest.mark.parametrize("path", [
     pytest.param(p, id=Path(p).stem,
-                 marks=[pytest.mark.llm] if Path(p).stem.startswith(("drw", "rmod")) else [])
+                 marks=[pytest.mark.llm] if Path(p).stem.startswith(LLM_RECIPES) else [])
     for p in RECIPES])
 def test_every_recipe_runs_in_smoke_size(path, mlflow_uri, tmp_path):
     if Path(path).stem in ("drw_hf", "rmod_hf"):
