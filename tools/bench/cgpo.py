@@ -7,9 +7,9 @@ the fraction of 7s in the completion: a reward model that likes 7s. Its hack is
 degenerate output, runs of one digit ("7777777"). Two judges catch it: ``no_runs`` (no
 digit four times in a row) and ``length`` (6 to 11 characters: 5 to 10 digits after the
 leading space, so "777" does not pass either); a passing completion can still reach a
-proxy of 0.8 ("77737"). The true objective is the proxy counted only on generations every judge passes
-(``val/judged/sevens``: a rejected generation is worth 0); ``near_len`` (closeness to 8
-digits) is tracked, not rewarded.
+proxy of 0.8 ("77737"). The true objective is the proxy counted only on generations
+every judge passes (``val/judged/sevens``: a rejected generation is worth 0);
+``near_len`` (closeness to 8 digits) is tracked, not rewarded.
 
 Arms, equal compute (16 sampled completions per step: 4 prompts x 4 samples, the same
 learning rate, constant): ``grpo`` — TRL's GRPOTrainer on the proxy alone (solver ``drw``,
@@ -52,7 +52,8 @@ GRPO = {"mode": "fixed", "weights": [1.0, 0.0], "per_device_train_batch_size": 1
         "num_generations": 4, "max_completion_length": 16, "learning_rate": LEARNING_RATE,
         "eval_every": EVAL_EVERY, "n_val_samples": 4, "val_temperature": 1.0,
         "torch_threads": 1, "save_every": 10_000}
-CGPO = {"kl_max": 8.0, "num_samples": 4, "temperature": 0.9, "prompts_per_step": 4,
+KL_MAX = 8.0
+CGPO = {"kl_max": KL_MAX, "num_samples": 4, "temperature": 0.9, "prompts_per_step": 4,
         "max_completion_length": 16, "learning_rate": LEARNING_RATE, "eval_every": EVAL_EVERY,
         "n_val_samples": 4, "val_temperature": 1.0, "torch_threads": 1,
         "tasks": [{"name": "main", "reward": ["sevens"], "reward_weights": [REWARD_SCALE]}]}
