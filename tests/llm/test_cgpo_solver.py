@@ -16,9 +16,10 @@ from moalign.solvers import Budget, RunContext, get_solver
 from moalign.solvers.context import load_checkpoint
 
 pytestmark = pytest.mark.llm
-JUDGES = [{"judge": "regex", "params": {"pattern": r"(\d)\1{3}", "mode": "forbid"},
+FORMAT = r" ?[0-9]{5,10}"
+JUDGES = [{"judge": "regex", "params": {"pattern": r"(\d)(?:\D*\1){3}", "mode": "forbid"},
            "name": "no_runs"},
-          {"judge": "length", "params": {"min": 6, "max": 11}, "name": "length"}]
+          {"judge": "regex", "params": {"pattern": FORMAT}, "name": "format"}]
 FAST = {"kl_max": 8.0, "prompts_per_step": 2, "num_samples": 4, "max_completion_length": 10,
         "learning_rate": 5e-3, "eval_every": 2, "n_val_samples": 2, "save_every": 2,
         "torch_threads": 1}
@@ -99,7 +100,7 @@ def test_baseline_from_a_dataset_column_and_a_clear_error_for_a_missing_one():
 
     base = task.baselines([0, 1], no_sampling, lambda t: [ord(c) for c in t])
     assert [b.text for b in base] == [problem.train.extras["hints"][i] for i in (0, 1)]
-    assert base[0].verdict == 0  # 3 characters: the length judge rejects it
+    assert base[0].verdict == 0  # 3 digits: the format judge rejects it
     (bad,) = build_tasks(CGPOConfig(kl_max=1.0, baseline="reply").task_configs(), problem, 0)
     with pytest.raises(ValueError, match="baseline column 'reply' is not in the prompts"):
         bad.baselines([0], no_sampling, list)
@@ -245,11 +246,11 @@ def test_each_optimizer_trains_tracks_judges_and_kl_and_saves_the_model(optimize
     steps = [m["step"] for m in logged]
     assert steps == [0.0, 1.0, 2.0]
     for m in logged[1:]:
-        for key in ("reward", "calibrated_reward", "kl", "pass/no_runs", "pass/length",
+        for key in ("reward", "calibrated_reward", "kl", "pass/no_runs", "pass/format",
                     "pass/all", "loss"):
             assert f"train/main/{key}" in m, key
         assert m["train/main/kl"] >= 0.0
-    assert {"val/pass/no_runs", "val/pass/length", "val/judged/sevens"} <= set(logged[2])
+    assert {"val/pass/no_runs", "val/pass/format", "val/judged/sevens"} <= set(logged[2])
     before = _params(problem.policy)
     after = _params(result.model.path)
     assert any(not np.array_equal(before[k], after[k]) for k in before)
