@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -35,6 +35,28 @@ class Evaluation:
     failed: np.ndarray
 
 
+class BatchEvaluator(Protocol):
+    """Evaluates a problem's batches somewhere else (:mod:`moalign.core.parallel`)."""
+
+    def evaluate(self, problem: Problem, X: Any, **kwargs: Any) -> Evaluation:
+        """Evaluate the batch `X` of ``problem``, in the order of `X`."""
+        ...
+
+
+def assemble_evaluation(F: np.ndarray, G: Any) -> Evaluation:
+    """The :class:`Evaluation` of `n x m` objective values `F` and constraint values `G`
+    (anything shaped `n x k`, or None): failed where some value is not finite, feasible
+    where nothing failed and every ``g <= 0``."""
+    F = np.asarray(F, dtype=np.float64)
+    failed = ~np.all(np.isfinite(F), axis=1)
+    feasible = ~failed
+    if G is not None:
+        G = np.asarray(G, dtype=np.float64).reshape(len(F), -1)
+        failed = failed | ~np.all(np.isfinite(G), axis=1)
+        feasible = ~failed & np.all(np.nan_to_num(G, nan=np.inf) <= 0, axis=1)
+    return Evaluation(F=F, G=G, feasible=feasible, failed=failed)
+
+
 class Problem:
     """A multi-objective problem.
 
@@ -52,6 +74,9 @@ class Problem:
         pareto_front: Optional ``f(n) -> n x m`` sampler of the true front.
         name: Display name.
 
+    Batches are evaluated in this process, or by an evaluator attached with
+    :meth:`with_evaluator` (parallel workers, :mod:`moalign.core.parallel`).
+
     Example:
         >>> import numpy as np
         >>> from moalign.core import Box
@@ -59,6 +84,8 @@ class Problem:
         >>> p.evaluate(np.array([[0.25]])).F.tolist()
         [[0.25, 0.75]]
     """
+
+    _evaluator: BatchEvaluator | None = None
 
     def __init__(
         self,
@@ -111,18 +138,39 @@ class Problem:
         return len(self.objectives)
 
     def evaluate(self, X: Any, **kwargs: Any) -> Evaluation:
-        """Evaluate a batch. Failed points get NaN and ``failed=True``; nothing raises."""
+        """Evaluate a batch. Failed points get NaN and ``failed=True``; nothing raises.
+
+        With an evaluator attached (:meth:`with_evaluator`), the evaluator does it (on its
+        workers, :mod:`moalign.core.parallel`); otherwise :meth:`evaluate_here`."""
+        if self._evaluator is not None:
+            return self._evaluator.evaluate(self, X, **kwargs)
+        return self.evaluate_here(X, **kwargs)
+
+    def evaluate_here(self, X: Any, **kwargs: Any) -> Evaluation:
+        """Evaluate a batch in this process (what :meth:`evaluate` does without an
+        evaluator)."""
         F = self.objectives(X, **kwargs)
-        failed = ~np.all(np.isfinite(F), axis=1)
-        G = None
-        feasible = ~failed
-        if self.constraints is not None:
-            G = np.asarray(self.constraints(X), dtype=np.float64)
-            G = G.reshape(len(F), -1)
-            bad = ~np.all(np.isfinite(G), axis=1)
-            failed = failed | bad
-            feasible = ~failed & np.all(np.nan_to_num(G, nan=np.inf) <= 0, axis=1)
-        return Evaluation(F=F, G=G, feasible=feasible, failed=failed)
+        G = None if self.constraints is None else self.constraints(X)
+        return assemble_evaluation(F, G)
+
+    def with_evaluator(self, evaluator: BatchEvaluator | None) -> Problem:
+        """A shallow copy of this problem whose :meth:`evaluate` goes through
+        ``evaluator`` (e.g. a :class:`~moalign.core.parallel.ParallelEvaluator`; None:
+        in this process). This problem is left unchanged; the evaluator is not pickled
+        with the problem."""
+        other = copy.copy(self)
+        other._evaluator = evaluator
+        return other
+
+    def __copy__(self) -> Problem:
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        return other
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_evaluator", None)  # executors and connections stay with their run
+        return state
 
     def pareto_front(self, n: int = 1000) -> np.ndarray | None:
         """`n x m` points of the true front (user orientation), or None when unknown."""

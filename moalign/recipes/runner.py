@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from moalign.core.parallel import open_evaluator
 from moalign.core.problem import Problem
 from moalign.core.space import Box
 from moalign.recipes.interrupts import Interrupted, graceful_stop
@@ -69,11 +70,14 @@ class RunSettings:
     on_record: list[RecordHook] = field(default_factory=list)
     step_hooks: list[RecordHook] = field(default_factory=list)
     flush_seconds: float = 10.0
+    evaluation: Any = None
     """``recipe_yaml``: the resolved recipe kept with the checkpoints (absolute file
     references, for ``--resume``); ``recipe_artifact``: the copy logged as ``recipe.yaml``
     (:mod:`moalign.recipes.portable`; default ``recipe_yaml``). ``on_record`` hooks run
     after every record; ``step_hooks`` only track, and run with the runner's metrics at the
-    steps :class:`~moalign.tracking.schedule.MetricSchedule` logs."""
+    steps :class:`~moalign.tracking.schedule.MetricSchedule` logs. ``evaluation``: where
+    batches are evaluated (None: here; else a recipe's ``evaluation``, a backend name or an
+    Executor, :func:`~moalign.core.parallel.open_evaluator`)."""
 
 
 class RunFinishedError(Exception):
@@ -107,7 +111,12 @@ def execute(problem: Problem, solver: Solver, budget: Budget, settings: RunSetti
         problem, ref_hook = prepare_run_reference(
             problem, tracker, resumed=settings.resume_from is not None)
         settings = replace(settings, step_hooks=[ref_hook, *settings.step_hooks])
-        result, status = _solve(problem, solver, budget, settings)
+        with open_evaluator(settings.evaluation) as evaluator:
+            if evaluator is not None:  # batches go to its workers (moalign.core.parallel)
+                problem = problem.with_evaluator(evaluator)
+            result, status = _solve(problem, solver, budget, settings)
+            if evaluator is not None:
+                result.info["evaluation"] = vars(evaluator.stats)
     except BaseException as exc:
         if settings.checkpoint_dir is not None:
             tracker.discard_buffer()  # steps after the last checkpoint are redone on resume
@@ -403,6 +412,7 @@ def run_recipe(
         plots=tr.plots, tags={**recipe_tag, **tr.tags, **(tags or {})},
         recipe_yaml=dump_recipe(recipe), recipe_artifact=portable_recipe_yaml(recipe),
         params=flatten("problem", recipe.problem.params), on_record=list(on_record),
+        evaluation=recipe.evaluation,
     )
     with ExitStack() as held:
         if resume_run_id is not None:
@@ -483,6 +493,7 @@ def optimize(
     checkpoint_dir: str | Path | None = None,
     checkpoint_every: int = 10,
     progress: bool = False,
+    executor: Any = None,
 ) -> Result:
     """Solve a multi-objective problem, like pymoo's ``minimize``.
 
@@ -501,6 +512,11 @@ def optimize(
         run_name: the MLflow run's name (default ``<problem>-<solver>``, e.g.
             ``zdt1-nsga2``; a plain list of objectives: ``cost+quality-nsga2``).
         checkpoint_dir: write checkpoints there (resume with ``resume=``-style recipes).
+        executor: evaluate batches in parallel: any :class:`concurrent.futures.Executor`
+            (used as is, not shut down), a backend name (``"processes"``, ``"dask"``,
+            ``"ray"``) or a mapping like a recipe's ``evaluation`` (``{"backend": "dask",
+            "workers": 4, "chunk": 2}``); None evaluates in this process. Same seed,
+            same result, whatever the executor (:mod:`moalign.core.parallel`).
 
     Returns:
         The :class:`Result` (archive, front, learned model, run id).
@@ -535,7 +551,7 @@ def optimize(
     settings = RunSettings(
         seed=seed, run_name=run_name, tracker=tracker,
         checkpoint_dir=Path(checkpoint_dir) if checkpoint_dir else None,
-        checkpoint_every=checkpoint_every, progress=progress,
+        checkpoint_every=checkpoint_every, progress=progress, evaluation=executor,
     )
     return execute(problem, solver_obj, budget, settings)
 

@@ -67,14 +67,49 @@ class CheckpointSpec:
 
 
 @dataclass(frozen=True)
+class EvaluationSpec:
+    """Where batches are evaluated (:mod:`moalign.core.parallel`).
+
+    ``backend``: ``serial`` (in the running process), ``processes`` (a local process pool),
+    ``dask`` (a ``distributed.LocalCluster``, or the scheduler at ``address``) or ``ray``
+    (``ray.init()`` locally, or the cluster at ``address``); ``workers``: worker processes
+    started locally (default: the CPU count; with ``address``, the cluster's workers);
+    ``address``: a Dask scheduler (``tcp://host:8786``) or Ray cluster (``ray://host:10001``,
+    ``auto``) to use instead of starting one; ``chunk``: points per task (default: a batch
+    cut into one chunk per worker). Results are the same as serial for the same seed."""
+
+    backend: Literal["serial", "processes", "dask", "ray"] = "serial"
+    workers: int | None = None
+    address: str | None = None
+    chunk: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"workers must be a positive integer (worker processes), got "
+                             f"{self.workers}; or remove it for one per CPU")
+        if self.chunk is not None and self.chunk < 1:
+            raise ValueError(f"chunk must be a positive integer (points per task), got "
+                             f"{self.chunk}; or remove it for one chunk per worker")
+        if self.address is not None and self.backend not in ("dask", "ray"):
+            raise ValueError(f"address is used by the dask and ray backends only; set "
+                             f"evaluation.backend: dask or ray, or remove address "
+                             f"(backend is {self.backend!r})")
+        if self.address is not None and not self.address.strip():
+            raise ValueError("address must be a scheduler or cluster address "
+                             "(tcp://host:8786, ray://host:10001, auto); or remove it")
+
+
+@dataclass(frozen=True)
 class Recipe:
     """A runnable description of one run.
 
     Precedence: dataclass defaults < YAML < ``--set key.path=value``. ``smoke`` holds
     dotted overrides applied by ``--smoke`` (a cut-down size for CI); ``tune`` is the
-    search space read by ``moalign tune``. ``base_dir`` (set from the recipe file's folder
-    when loaded from a file) is given to problem factories that take a ``base_dir``
-    argument, so paths inside ``problem.params`` may be relative to the recipe.
+    search space read by ``moalign tune``; ``evaluation`` says where batches are
+    evaluated (:class:`EvaluationSpec`, default serial). ``base_dir`` (set from the
+    recipe file's folder when loaded from a file) is given to problem factories that
+    take a ``base_dir`` argument, so paths inside ``problem.params`` may be relative to
+    the recipe.
     """
 
     problem: ProblemSpec
@@ -84,6 +119,7 @@ class Recipe:
     seed: int = 0
     tracking: TrackingSpec = field(default_factory=TrackingSpec)
     checkpoint: CheckpointSpec = field(default_factory=CheckpointSpec)
+    evaluation: EvaluationSpec = field(default_factory=EvaluationSpec)
     smoke: dict[str, Any] = field(default_factory=dict)
     tune: dict[str, Any] | None = None
     base_dir: str | None = None

@@ -60,8 +60,8 @@ def test_cli_bad_recipe_one_line_exit_2(tmp_path, capsys):
     assert main(["run", str(bad)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: trackin: unknown key; valid keys are ['base_dir', 'budget', "
-                   "'checkpoint', 'name', 'problem', 'seed', 'smoke', 'solver', 'tracking', "
-                   "'tune']"]
+                   "'checkpoint', 'evaluation', 'name', 'problem', 'seed', 'smoke', 'solver', "
+                   "'tracking', 'tune']"]
     assert main(["validate", str(bad)]) == 2
     assert main(["--debug", "validate", str(bad)]) == 2
     assert "Traceback" in capsys.readouterr().err
