@@ -24,8 +24,20 @@ class ExpensivePSLConfig:
             likelihood, lengthscales in ``[0.03, 31.6]``, near-noiseless) or ``"botorch"``
             (BoTorch's ``SingleTaskGP`` defaults, the model qNEHVI uses).
         ideal: how z moves: ``"observed"`` (running minimum of the observed standardized
-            values minus the margin, the MOBO reference code) or ``"predicted"`` (also lowered
-            to the LCB values met during training, so z stays below the predicted front).
+            values minus the margin, the MOBO reference code), ``"predicted"`` (also lowered
+            to the LCB values met during training, so z stays below the predicted front) or
+            ``"round"`` (recomputed every round from that round's standardized values minus
+            the margin; the running minimum of the reference codes mixes the units of
+            earlier rounds' standardizations).
+        selection_ref: reference point of the greedy batch selection (standardized GP
+            space): ``"candidates"`` (per-objective maximum over the observed front and all
+            candidates, the reference code) or ``"front"`` (the observed front's maximum
+            plus 10% of its range, so candidates far beyond the front do not inflate it).
+        explore_slots: picks per round spent on exploration: a greedy pick whose
+            coordinates stuck at a bound (every candidate within 1e-3 of the same bound of
+            the unit cube) are redrawn uniformly, at most ``explore_coords`` of them; a round
+            with no stuck coordinate picks greedily.
+        explore_coords: stuck coordinates redrawn per exploration pick.
         standardize: standardize the objectives before fitting the GPs (the PSL-MOBO code);
             False fits them on the raw minimization-view values (the SVH-PSL code on ZDT).
     """
@@ -40,12 +52,24 @@ class ExpensivePSLConfig:
     ideal_margin: float = 0.1
     hidden: int = 256
     gp_kernel: Literal["matern52", "botorch"] = "matern52"
-    ideal: Literal["observed", "predicted"] = "observed"
+    ideal: Literal["observed", "predicted", "round"] = "observed"
     standardize: bool = True
+    selection_ref: Literal["candidates", "front"] = "candidates"
+    explore_slots: int = 0
+    explore_coords: int = 5
 
     def __post_init__(self) -> None:
-        if self.ideal not in ("observed", "predicted"):
-            raise ValueError(f"ideal must be 'observed' or 'predicted', got {self.ideal!r}")
+        if self.ideal not in ("observed", "predicted", "round"):
+            raise ValueError(f"ideal must be 'observed', 'predicted' or 'round', got "
+                             f"{self.ideal!r}")
+        if self.selection_ref not in ("candidates", "front"):
+            raise ValueError(f"selection_ref must be 'candidates' or 'front', got "
+                             f"{self.selection_ref!r}")
+        if not 0 <= self.explore_slots < self.batch_size:
+            raise ValueError(f"explore_slots must be in [0, batch_size), got "
+                             f"{self.explore_slots}")
+        if self.explore_coords < 1:
+            raise ValueError(f"explore_coords must be >= 1, got {self.explore_coords}")
         if self.gp_kernel not in ("matern52", "botorch"):
             raise ValueError(f"gp_kernel must be 'matern52' or 'botorch', got {self.gp_kernel!r}")
         for name in ("n_initial", "batch_size", "n_steps", "n_pref_update", "n_candidates",

@@ -121,24 +121,75 @@ def predicted_set_hv(nets: list[SetNetwork], gp: GPPredictor, y_front: np.ndarra
     return [hypervolume(y, ref) for y in ys]
 
 
+def selection_reference(y_cand: np.ndarray, y_front: np.ndarray, rule: str) -> np.ndarray:
+    """The greedy selection's reference point: ``"candidates"``: the per-objective maximum of
+    ``y_front`` and ``y_cand`` (the reference code); ``"front"``: ``y_front``'s maximum plus
+    10% of its range (1e-6 at least).
+
+    Example:
+        >>> front = np.array([[0.0, 1.0], [1.0, 0.0]]); cand = np.array([[5.0, 5.0]])
+        >>> selection_reference(cand, front, "candidates").tolist()
+        [5.0, 5.0]
+        >>> selection_reference(cand, front, "front").tolist()
+        [1.1, 1.1]
+    """
+    if rule == "candidates":
+        return np.asarray(np.max(np.vstack([y_front, y_cand]), axis=0))
+    hi, lo = y_front.max(axis=0), y_front.min(axis=0)
+    return np.asarray(hi + 0.1 * np.maximum(hi - lo, 1e-6))
+
+
+def stuck_coordinates(x_cand: np.ndarray, tol: float = 1e-3) -> np.ndarray:
+    """Indices of the coordinates at which every candidate (unit cube) lies within ``tol``
+    of the same bound.
+
+    Example:
+        >>> stuck_coordinates(np.array([[0.0, 0.5, 1.0], [0.0005, 0.2, 1.0]])).tolist()
+        [0, 2]
+    """
+    at_low = np.all(x_cand <= tol, axis=0)
+    at_high = np.all(x_cand >= 1.0 - tol, axis=0)
+    return np.flatnonzero(at_low | at_high)
+
+
+def explore_picks(x_cand: np.ndarray, picks: list[int], n: int, n_coords: int,
+                  rng: np.random.Generator) -> np.ndarray:
+    """`n` exploration points: copies of greedy picks (in turn) with up to ``n_coords``
+    stuck coordinates (:func:`stuck_coordinates`) redrawn uniformly in [0, 1]; `0 x d`
+    when no coordinate is stuck."""
+    stuck = stuck_coordinates(x_cand)
+    if n == 0 or stuck.size == 0 or not picks:
+        return np.empty((0, x_cand.shape[1]))
+    out = []
+    for i in range(n):
+        x = x_cand[picks[i % len(picks)]].copy()
+        cols = rng.choice(stuck, size=min(n_coords, stuck.size), replace=False)
+        x[cols] = rng.random(cols.size)
+        out.append(x)
+    return np.asarray(out)
+
+
 def greedy_hv_batch(y_cand: np.ndarray, y_front: np.ndarray, k: int,
-                    rng: np.random.Generator) -> list[int]:
+                    rng: np.random.Generator, ref: np.ndarray | None = None) -> list[int]:
     """Pick `k` candidates one by one, each maximizing the hypervolume gain.
 
-    The reference point is the per-objective maximum of ``y_front`` and ``y_cand`` (the
-    reference code's choice). Candidates weakly dominated by the current set gain nothing
-    and are skipped; if no candidate gains anything, an unchosen one is drawn at random.
+    The reference point is ``ref``, by default the per-objective maximum of ``y_front`` and
+    ``y_cand`` (the reference code's choice; :func:`selection_reference`). Candidates
+    weakly dominated by the current set gain nothing and are skipped; if no candidate gains
+    anything, an unchosen one is drawn at random.
 
     Args:
         y_cand: `c x m` predicted candidate values (minimization).
         y_front: `p x m` current non-dominated values.
         k: batch size.
         rng: generator for the no-gain fallback.
+        ref: the reference point (`m`), or None.
 
     Returns:
         `k` distinct candidate indices.
     """
-    ref = np.max(np.vstack([y_front, y_cand]), axis=0)
+    if ref is None:
+        ref = selection_reference(y_cand, y_front, "candidates")
     front = y_front.copy()
     chosen: list[int] = []
     for _ in range(min(k, len(y_cand))):
@@ -226,7 +277,8 @@ def _one_round(problem: Problem, ctx: RunContext, cfg: ExpensivePSLConfig, train
     label = f"round {state['round'] + 1}"
     with ctx.phase(f"{label}: fit GP on {len(X)} points"):
         gp = fit_gp(X, Y, seed, cfg.gp_kernel)
-    z = np.minimum(np.asarray(state["z"]), Y.min(axis=0) - cfg.ideal_margin)
+    carried = np.asarray(state["z"]) if cfg.ideal != "round" else np.full(Y.shape[1], np.inf)
+    z = np.minimum(carried, Y.min(axis=0) - cfg.ideal_margin)
     data = RoundData(gp=gp, z=torch.as_tensor(z), y_front=Y[pareto_mask(Y)],
                      n_var=box.dim, prng=prng, gen=gen, margin=cfg.ideal_margin,
                      track_predictions=cfg.ideal == "predicted")
@@ -237,7 +289,11 @@ def _one_round(problem: Problem, ctx: RunContext, cfg: ExpensivePSLConfig, train
     t2 = time.perf_counter()
     with ctx.phase(f"{label}: select {k} points"):
         x_cand, y_cand = propose(net, data)
-        idx = greedy_hv_batch(y_cand, data.y_front, k, prng)
+        slots = min(cfg.explore_slots, k - 1) if stuck_coordinates(x_cand).size else 0
+        ref = selection_reference(y_cand, data.y_front, cfg.selection_ref)
+        idx = greedy_hv_batch(y_cand, data.y_front, k - slots, prng, ref=ref)
+        x_new = np.vstack([x_cand[idx], explore_picks(x_cand, idx, slots, cfg.explore_coords,
+                                                      prng)])
         kept, kept_round = net, state["round"] + 1
         if state.get("model") is not None:
             previous = _net_from_state(problem, state["model"]["net"])
@@ -245,8 +301,9 @@ def _one_round(problem: Problem, ctx: RunContext, cfg: ExpensivePSLConfig, train
             if kept_hv > new_hv:
                 kept, kept_round = previous, state.get("model_round", state["round"])
     metrics.update(round=float(state["round"] + 1), gp_fit_s=t1 - t0, train_s=t2 - t1,
-                   select_s=time.perf_counter() - t2, model_round=float(kept_round))
-    ctx.evaluate(box.from_unit(x_cand[idx]), metrics=metrics)
+                   select_s=time.perf_counter() - t2, model_round=float(kept_round),
+                   n_stuck=float(stuck_coordinates(x_cand).size))
+    ctx.evaluate(box.from_unit(x_new), metrics=metrics)
     model_state = {"net": {k_: v.clone() for k_, v in kept.state_dict().items()},
                    "gp": gp.state(), "y_mean": y_mean.tolist(), "y_std": y_std.tolist()}
     return {"round": state["round"] + 1, "z": data.z.tolist(), "model": model_state,

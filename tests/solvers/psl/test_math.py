@@ -235,3 +235,60 @@ def test_finite_differences_agree_with_autograd() -> None:
     assert torch.allclose(F0, F.detach())
     assert torch.allclose(jac_fd, jac, atol=1e-4)
     assert fd.n_evals == 2 * 5
+
+
+def test_greedy_batch_with_the_front_reference_uses_that_point_pymoo_oracle() -> None:
+    from pymoo.indicators.hv import HV
+
+    from moalign.solvers.psl._loop import selection_reference
+
+    rng = np.random.default_rng(1)
+    front = np.array([[0.0, 1.0], [1.0, 0.0]])
+    cand = np.vstack([rng.random((30, 2)) * 0.9, [[0.05, 4.0], [4.0, 0.05]]])
+    ref = selection_reference(cand, front, "front")
+    assert ref.tolist() == pytest.approx([1.1, 1.1])
+    picks = greedy_hv_batch(cand, front, 2, rng, ref=ref)
+    hv, current = HV(ref_point=ref), front
+    for pick in picks:
+        gains = [hv(np.vstack([current, c])) - hv(current) for c in cand]
+        assert gains[pick] == pytest.approx(max(gains), abs=1e-12)
+        current = np.vstack([current, cand[pick]])
+    # the reference code's point stretches to the far-out candidates
+    assert selection_reference(cand, front, "candidates").tolist() == [4.0, 4.0]
+
+
+def test_exploration_redraws_only_stuck_coordinates() -> None:
+    from moalign.solvers.psl._loop import explore_picks, stuck_coordinates
+
+    rng = np.random.default_rng(0)
+    x = rng.random((20, 6)) * 0.8 + 0.1
+    x[:, 1], x[:, 4] = 1.0, 0.0                       # two coordinates stuck at a bound
+    assert stuck_coordinates(x).tolist() == [1, 4]
+    picks = explore_picks(x, [3, 7], 3, n_coords=5, rng=rng)
+    assert picks.shape == (3, 6)
+    for row, src in zip(picks, [3, 7, 3], strict=True):
+        free = [0, 2, 3, 5]
+        assert np.array_equal(row[free], x[src, free])  # the rest of the pick is kept
+        assert 0 <= row[1] <= 1 and 0 <= row[4] <= 1
+    assert not np.allclose(picks[:, [1, 4]], x[[3, 7, 3]][:, [1, 4]])
+    one = explore_picks(x, [3], 1, n_coords=1, rng=rng)[0]
+    assert int(np.sum(one != x[3])) == 1               # at most n_coords redrawn
+    assert explore_picks(rng.random((5, 3)) * 0.5 + 0.2, [0], 2, 5, rng).shape == (0, 3)
+
+
+def test_psl_options_are_validated_and_run() -> None:
+    from moalign.solvers.context import Budget, RunContext
+    from moalign.solvers.psl._config import ExpensivePSLConfig
+    from moalign.solvers.psl.psl import PSL
+    from moalign.testing import toy_zdt1
+
+    with pytest.raises(ValueError, match="explore_slots"):
+        ExpensivePSLConfig(batch_size=2, explore_slots=2)
+    with pytest.raises(ValueError, match="selection_ref"):
+        ExpensivePSLConfig(selection_ref="max")  # type: ignore[arg-type]
+    problem = toy_zdt1()
+    cfg = {"n_initial": 4, "batch_size": 3, "n_steps": 4, "n_candidates": 16, "hidden": 16,
+           "ideal": "round", "selection_ref": "front", "explore_slots": 1}
+    ctx = RunContext(problem, Budget(evaluations=10), seed=0)
+    PSL(cfg).solve(problem, ctx)
+    assert ctx.archive.n_evals == 10
