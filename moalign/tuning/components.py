@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -72,11 +73,60 @@ def _stale_trial_callback(max_retry: int, runs: TrialRuns | None) -> dict[str, A
     return {"failed_trial_callback": callback}  # pragma: no cover - Optuna < 4.9
 
 
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+def engine_url(storage: str) -> str:
+    """The SQLAlchemy URL for an RDB ``--storage``: a PostgreSQL URL without a driver
+    (``postgresql://`` or ``postgres://``) gets the PostgreSQL driver that is installed —
+    psycopg2 (SQLAlchemy's default) if present, else psycopg 3 (``postgresql+psycopg://``,
+    the ``moalign[postgres]`` extra). Other URLs are returned as they are.
+
+    Raises:
+        ConfigError: a PostgreSQL URL and neither driver is installed.
+
+    Example:
+        >>> engine_url("sqlite:///tune.db")
+        'sqlite:///tune.db'
+    """
+    scheme, sep, rest = storage.partition("://")
+    if scheme not in ("postgresql", "postgres"):
+        return storage
+    if _has_module("psycopg2"):
+        return f"postgresql{sep}{rest}"
+    if _has_module("psycopg"):
+        return f"postgresql+psycopg{sep}{rest}"
+    raise ConfigError(f"--storage {scheme}://...: no PostgreSQL driver is installed; "
+                      "pip install 'moalign[postgres]' (psycopg 3), or name the driver in "
+                      "the URL (postgresql+<driver>://...)")
+
+
+#: Attempts after the first to open an RDB storage whose tables another process is creating.
+_SCHEMA_RACE_RETRIES = 5
+
+
+def _schema_race(exc: BaseException) -> bool:
+    """``exc`` is what a database raises when two processes create Optuna's tables at once
+    on a new database (PostgreSQL: a unique violation on ``pg_type`` or "already exists");
+    opening the storage again then finds the tables made."""
+    try:
+        from sqlalchemy.exc import IntegrityError, ProgrammingError
+    except ImportError:  # pragma: no cover - Optuna's RDB storage needs SQLAlchemy
+        return False
+    text = str(exc).lower()
+    return isinstance(exc, IntegrityError | ProgrammingError) and (
+        "already exists" in text or "duplicate" in text)
+
+
 def make_storage(storage: str | None, heartbeat: HeartbeatSpec,
                  runs: TrialRuns | None = None) -> Any:
     """Open a study storage.
 
-    ``None`` -> in-memory; a URL (``sqlite:///tune.db``, ``postgresql://...``) -> an
+    ``None`` -> in-memory; a URL (``sqlite:///tune.db``, ``postgresql://...``, see
+    :func:`engine_url` for the PostgreSQL driver) -> an
     ``RDBStorage`` with Optuna's heartbeat and
     :class:`~moalign.tuning.recovery.StaleTrialCallback` (a stale trial is failed, its
     MLflow run in ``runs`` ended FAILED, its parameters queued again); anything else is a
@@ -88,18 +138,25 @@ def make_storage(storage: str | None, heartbeat: HeartbeatSpec,
     if storage is None:
         return optuna.storages.InMemoryStorage()
     if is_rdb_url(storage):
+        url = engine_url(storage)
         engine_kwargs: dict[str, Any] | None = None
         if storage.startswith("sqlite"):  # several local workers: wait for the file lock
             engine_kwargs = {"connect_args": {"timeout": 60}}
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # heartbeat options are "experimental"
-                return optuna.storages.RDBStorage(
-                    storage, engine_kwargs=engine_kwargs,
-                    heartbeat_interval=heartbeat.interval, grace_period=heartbeat.grace_period,
-                    **_stale_trial_callback(heartbeat.max_retry, runs))
-        except Exception as exc:  # bad URL, missing driver, unreachable server
-            raise ConfigError(f"--storage {storage}: {type(exc).__name__}: {exc}") from None
+        for attempt in range(_SCHEMA_RACE_RETRIES + 1):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # heartbeat options are "experimental"
+                    return optuna.storages.RDBStorage(
+                        url, engine_kwargs=engine_kwargs,
+                        heartbeat_interval=heartbeat.interval,
+                        grace_period=heartbeat.grace_period,
+                        **_stale_trial_callback(heartbeat.max_retry, runs))
+            except Exception as exc:  # bad URL, missing driver, unreachable server
+                if attempt < _SCHEMA_RACE_RETRIES and _schema_race(exc):
+                    time.sleep(0.2 * (attempt + 1))
+                    continue
+                raise ConfigError(f"--storage {storage}: {type(exc).__name__}: {exc}"
+                                  ) from None
     from optuna.storages.journal import JournalFileBackend
 
     return optuna.storages.JournalStorage(JournalFileBackend(storage))

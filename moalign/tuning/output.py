@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import math
 import tempfile
+import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +28,57 @@ if TYPE_CHECKING:
 PARENT_ATTR = "moalign.parent_run_id"
 
 
+#: Suffix of the short-lived study that :func:`first_opener` uses as a lock.
+LOCK_SUFFIX = ":moalign-parent-run-lock"
+
+
+@contextmanager
+def first_opener(study: optuna.Study, timeout: float = 60.0) -> Iterator[bool]:
+    """Let one process at a time create the study's tuning run.
+
+    Several ``moalign tune`` commands (machines) starting on a new study at once would
+    each create a tuning run and overwrite each other's ``moalign.parent_run_id``,
+    leaving some trials' runs under a parent the study does not name (and out of reach
+    of the recovery of dead trials). Creating a study is atomic in every Optuna storage
+    (a study name is unique), so the process that creates the study
+    ``<name>:moalign-parent-run-lock`` holds the lock; it is deleted on leaving. The
+    others wait until the tuning run is named in the study's user attributes (or the
+    lock is gone), then adopt it. After ``timeout`` seconds (a holder that died) the
+    lock is taken over.
+
+    Yields:
+        True when this process holds the lock.
+    """
+    from optuna.exceptions import DuplicatedStudyError
+    from optuna.study import StudyDirection
+
+    store = study._storage
+    name = study.study_name + LOCK_SUFFIX
+    deadline = time.monotonic() + timeout
+    lock_id: int | None = None
+    while lock_id is None:
+        try:
+            lock_id = store.create_new_study([StudyDirection.MINIMIZE], name)
+        except DuplicatedStudyError:
+            if study.user_attrs.get(PARENT_ATTR) is not None:
+                yield False
+                return
+            if time.monotonic() > deadline:  # its holder died: take it over
+                try:
+                    lock_id = store.get_study_id_from_name(name)
+                except KeyError:  # released meanwhile: try again
+                    continue
+                break
+            time.sleep(0.2)
+    try:
+        yield True
+    finally:
+        try:
+            store.delete_study(lock_id)
+        except Exception:  # deleted by a process that took it over
+            pass
+
+
 class ParentRun:
     """The MLflow run of a tuning study (no-op with ``tracking.backend: none``)."""
 
@@ -36,8 +89,18 @@ class ParentRun:
 
     def open(self, study: optuna.Study, raw_tune: dict[str, Any], target: Target,
              storage: str | None) -> str | None:
+        """Start (or continue) the study's tuning run; returns its id (None without
+        tracking). The first session of a study creates it, under :func:`first_opener`."""
         if self.tracking.backend != "mlflow":
             return None
+        existing = study.user_attrs.get(PARENT_ATTR)
+        if existing is not None:
+            return self._open(study, raw_tune, target, storage)
+        with first_opener(study):  # machines starting a new study at once: one creates it
+            return self._open(study, raw_tune, target, storage)
+
+    def _open(self, study: optuna.Study, raw_tune: dict[str, Any], target: Target,
+              storage: str | None) -> str | None:
         from moalign.tracking.mlflow_tracker import MLflowTracker
 
         existing = study.user_attrs.get(PARENT_ATTR)
