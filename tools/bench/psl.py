@@ -51,6 +51,13 @@ PROBLEMS: dict[str, dict[str, Any]] = {
     "dtlz2": {"n_var": 6}, "vlmop2": {"n_var": 6}, "re21": {}, "re37": {},
 }  # DTLZ2 and VLMOP2 with n = 6 as in the PSL paper's code (Xi-L/PSL-MOBO)
 CLOSED_FORM_HV = {"zdt1": 1.21 - 1 / 3, "zdt2": 1.21 - 2 / 3}
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "psl-run-ref": ("psl", {"selection_ref": "run"}),
+    "psl-round": ("psl", {"ideal": "round"}),
+    "psl-explore": ("psl", {"explore_slots": 1}),
+    "psl-all": ("psl", {"selection_ref": "run", "ideal": "round", "explore_slots": 1}),
+    "svh-psl-all": ("svh-psl", {"selection_ref": "run", "ideal": "round", "explore_slots": 1}),
+}  # PSL options measured one at a time and together (``--methods psl-all ...``)
 PLANS: dict[str, dict[str, int]] = {
     "full": {},
     "two-hour": {"svh-psl": 1, "qnehvi": 1, "qparego": 1},
@@ -113,9 +120,11 @@ def solve_cell(problem_name: str, method: str, seed: int, *, n_steps: int, smoke
 
     torch.set_num_threads(1)
     problem = make_problem(problem_name)
+    method, variant = VARIANTS.get(method, (method, {}))
     n_initial = 20 if method == "svh-psl" else 10
     rounds, batch = (2, 5) if smoke else (20, 5)
-    cfg = {**solver_config(method, n_initial, batch, n_steps, smoke), **(overrides or {})}
+    cfg = {**solver_config(method, n_initial, batch, n_steps, smoke), **variant,
+           **(overrides or {})}
     ctx = RunContext(problem, Budget(evaluations=n_initial + rounds * batch), seed=seed)
     t0 = time.perf_counter()
     result = get_solver(method)(cfg).solve(problem, ctx)
@@ -134,7 +143,8 @@ def run_one(problem_name: str, method: str, seed: int, *, n_steps: int, smoke: b
              for s in steps]
     return {
         "problem": problem_name, "method": method, "seed": seed, "budget": budget,
-        "n_initial": n_initial, "n_steps": n_steps if method in ("psl", "svh-psl") else None,
+        "n_initial": n_initial,
+        "n_steps": n_steps if VARIANTS.get(method, (method,))[0] in ("psl", "svh-psl") else None,
         "config": cfg, "wall_s": wall, "n_iterations": int(len(steps) - 1),
         "hv": curve[-1][1], "curve": curve, "F": a.F[a.feasible].tolist(),
         "date": datetime.date.today().isoformat(), "smoke": smoke,
@@ -238,6 +248,54 @@ def report(records: list[dict[str, Any]], command: str, write: bool = True) -> s
     return body
 
 
+VARIANTS_HEADER = (
+    "## psl: the PSL options against qNEHVI\n\n"
+    "Runs: `.venv/bin/python -m tools.bench.psl --methods psl-run-ref psl-all --problems "
+    "zdt1 zdt2 zdt3 dtlz2 --seeds 0 1 2 --jobs 2 --results "
+    "docs/bench_results/psl/psl_variants.jsonl`; table: `.venv/bin/python -m "
+    "tools.bench.psl --report-variants`. Same protocol and budget as the table above; the "
+    "psl, svh-psl and qnehvi rows are that table's records. `psl-run-ref`: the greedy "
+    "selection's reference point is the run's (the problem's point, the one qNEHVI's "
+    "acquisition gets: the symmetric comparison); `psl-round`: z recomputed each round; "
+    "`psl-explore`: one exploration pick per round; `psl-all`: the three together.\n\n")
+
+
+def variants_report(records: list[dict[str, Any]]) -> str:
+    """Markdown: PSL, SVH-PSL and their :data:`VARIANTS` against qNEHVI per problem: median
+    normalized HV [min, max], the ratio of medians, a two-sided Mann-Whitney U test against
+    qNEHVI and the paired (same seed) median difference from the base method."""
+    from scipy.stats import mannwhitneyu
+
+    from tools.bench.report import markdown_table
+
+    names = ["psl", "svh-psl", *VARIANTS]
+    rows = []
+    for pname in PROBLEMS:
+        recs = {m: {r["seed"]: r["hv"] for r in records
+                    if r["problem"] == pname and r["method"] == m} for m in [*names, "qnehvi"]}
+        bo = np.array(list(recs["qnehvi"].values()))
+        if not any(recs[m] for m in VARIANTS) or not len(bo):
+            continue
+        rows.append([pname, "qnehvi", len(bo), _hv_cell(bo), "1.00", "", ""])
+        for m in names:
+            if not recs[m]:
+                continue
+            hv = np.array(list(recs[m].values()))
+            p = mannwhitneyu(hv, bo, alternative="two-sided").pvalue
+            base = VARIANTS.get(m, (m,))[0]
+            pairs = [recs[m][s] - recs[base][s] for s in recs[m] if s in recs[base]]
+            diff = f"{np.median(pairs):+.3f} ({len(pairs)})" if m != base and pairs else ""
+            ratio = np.median(hv) / np.median(bo) if np.median(bo) > 0 else float("nan")
+            rows.append([pname, m, len(hv), _hv_cell(hv), f"{ratio:.2f}", f"{p:.3f}", diff])
+    return markdown_table(["problem", "method", "seeds", "normalized HV median [min, max]",
+                           "median / qNEHVI's", "Mann-Whitney p vs qNEHVI",
+                           "paired median change vs base (seeds)"], rows)
+
+
+def _hv_cell(hv: np.ndarray) -> str:
+    return f"{np.median(hv):.3f} [{hv.min():.3f}, {hv.max():.3f}]"
+
+
 def _plot(curves: dict[tuple[str, str], tuple[float, list[dict[str, Any]]]]) -> None:
     import matplotlib
 
@@ -277,6 +335,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="seeds per method: full (all) or two-hour (see PLANS)")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes")
     ap.add_argument("--report", action="store_true", help="write the docs section and plot")
+    ap.add_argument("--report-variants", action="store_true",
+                    help="write the section comparing the PSL options with qNEHVI")
     ap.add_argument("--smoke", action="store_true", help="tiny grid; prints, writes nothing")
     ap.add_argument("--repeats", type=Path, metavar="FILE",
                     help="count FILE's records whose evaluations equal the committed ones")
@@ -288,6 +348,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.smoke:
         recs = [run_one("zdt1", m, 0, n_steps=5, smoke=True) for m in args.methods]
         print(report(recs, "python -m tools.bench.psl --smoke", write=False))
+        return
+    if args.report_variants:
+        from tools.bench.report import write_section
+
+        write_section("psl-variants", VARIANTS_HEADER + variants_report(load(args.results)))
         return
     if args.report:
         from tools.bench.report import write_section

@@ -31,8 +31,10 @@ class ExpensivePSLConfig:
             earlier rounds' standardizations).
         selection_ref: reference point of the greedy batch selection (standardized GP
             space): ``"candidates"`` (per-objective maximum over the observed front and all
-            candidates, the reference code) or ``"front"`` (the observed front's maximum
-            plus 10% of its range, so candidates far beyond the front do not inflate it).
+            candidates, the reference code), ``"front"`` (the observed front's maximum
+            plus 10% of its range, so candidates far beyond the front do not inflate it) or
+            ``"run"`` (the run's reference point, the one the run is scored with and the
+            one qNEHVI's acquisition gets, standardized like the data).
         explore_slots: picks per round spent on exploration: a greedy pick whose
             coordinates stuck at a bound (every candidate within 1e-3 of the same bound of
             the unit cube) are redrawn uniformly, at most ``explore_coords`` of them; a round
@@ -54,7 +56,7 @@ class ExpensivePSLConfig:
     gp_kernel: Literal["matern52", "botorch"] = "matern52"
     ideal: Literal["observed", "predicted", "round"] = "observed"
     standardize: bool = True
-    selection_ref: Literal["candidates", "front"] = "candidates"
+    selection_ref: Literal["candidates", "front", "run"] = "candidates"
     explore_slots: int = 0
     explore_coords: int = 5
 
@@ -62,8 +64,8 @@ class ExpensivePSLConfig:
         if self.ideal not in ("observed", "predicted", "round"):
             raise ValueError(f"ideal must be 'observed', 'predicted' or 'round', got "
                              f"{self.ideal!r}")
-        if self.selection_ref not in ("candidates", "front"):
-            raise ValueError(f"selection_ref must be 'candidates' or 'front', got "
+        if self.selection_ref not in ("candidates", "front", "run"):
+            raise ValueError(f"selection_ref must be 'candidates', 'front' or 'run', got "
                              f"{self.selection_ref!r}")
         if not 0 <= self.explore_slots < self.batch_size:
             raise ValueError(f"explore_slots must be in [0, batch_size), got "

@@ -121,10 +121,12 @@ def predicted_set_hv(nets: list[SetNetwork], gp: GPPredictor, y_front: np.ndarra
     return [hypervolume(y, ref) for y in ys]
 
 
-def selection_reference(y_cand: np.ndarray, y_front: np.ndarray, rule: str) -> np.ndarray:
+def selection_reference(y_cand: np.ndarray, y_front: np.ndarray, rule: str,
+                        run_ref: np.ndarray | None = None) -> np.ndarray:
     """The greedy selection's reference point: ``"candidates"``: the per-objective maximum of
     ``y_front`` and ``y_cand`` (the reference code); ``"front"``: ``y_front``'s maximum plus
-    10% of its range (1e-6 at least).
+    10% of its range (1e-6 at least); ``"run"``: ``run_ref`` (the run's reference point in
+    the same space; without one, the ``"front"`` rule).
 
     Example:
         >>> front = np.array([[0.0, 1.0], [1.0, 0.0]]); cand = np.array([[5.0, 5.0]])
@@ -135,6 +137,8 @@ def selection_reference(y_cand: np.ndarray, y_front: np.ndarray, rule: str) -> n
     """
     if rule == "candidates":
         return np.asarray(np.max(np.vstack([y_front, y_cand]), axis=0))
+    if rule == "run" and run_ref is not None and np.all(np.isfinite(run_ref)):
+        return np.asarray(run_ref, dtype=float)
     hi, lo = y_front.max(axis=0), y_front.min(axis=0)
     return np.asarray(hi + 0.1 * np.maximum(hi - lo, 1e-6))
 
@@ -290,7 +294,8 @@ def _one_round(problem: Problem, ctx: RunContext, cfg: ExpensivePSLConfig, train
     with ctx.phase(f"{label}: select {k} points"):
         x_cand, y_cand = propose(net, data)
         slots = min(cfg.explore_slots, k - 1) if stuck_coordinates(x_cand).size else 0
-        ref = selection_reference(y_cand, data.y_front, cfg.selection_ref)
+        ref = selection_reference(y_cand, data.y_front, cfg.selection_ref,
+                                  _run_reference(problem, ctx, y_mean, y_std))
         idx = greedy_hv_batch(y_cand, data.y_front, k - slots, prng, ref=ref)
         x_new = np.vstack([x_cand[idx], explore_picks(x_cand, idx, slots, cfg.explore_coords,
                                                       prng)])
@@ -308,6 +313,16 @@ def _one_round(problem: Problem, ctx: RunContext, cfg: ExpensivePSLConfig, train
                    "gp": gp.state(), "y_mean": y_mean.tolist(), "y_std": y_std.tolist()}
     return {"round": state["round"] + 1, "z": data.z.tolist(), "model": model_state,
             "model_round": kept_round, "torch_rng": gen.get_state()}
+
+
+def _run_reference(problem: Problem, ctx: RunContext, y_mean: np.ndarray, y_std: np.ndarray
+                   ) -> np.ndarray | None:
+    """The run's reference point in the round's standardized minimization space."""
+    ref = ctx.archive.ref_point
+    if ref is None:
+        return None
+    return np.asarray((problem.objectives.to_min(np.asarray(ref, float)[None, :])[0] - y_mean)
+                      / y_std)
 
 
 def _net_from_state(problem: Problem, net_state: dict[str, torch.Tensor]) -> SetNetwork:

@@ -255,6 +255,9 @@ def test_greedy_batch_with_the_front_reference_uses_that_point_pymoo_oracle() ->
         current = np.vstack([current, cand[pick]])
     # the reference code's point stretches to the far-out candidates
     assert selection_reference(cand, front, "candidates").tolist() == [4.0, 4.0]
+    run = np.array([2.0, 3.0])
+    assert selection_reference(cand, front, "run", run).tolist() == [2.0, 3.0]
+    assert selection_reference(cand, front, "run", None).tolist() == pytest.approx([1.1, 1.1])
 
 
 def test_exploration_redraws_only_stuck_coordinates() -> None:
@@ -288,7 +291,7 @@ def test_psl_options_are_validated_and_run() -> None:
         ExpensivePSLConfig(selection_ref="max")  # type: ignore[arg-type]
     problem = toy_zdt1()
     cfg = {"n_initial": 4, "batch_size": 3, "n_steps": 4, "n_candidates": 16, "hidden": 16,
-           "ideal": "round", "selection_ref": "front", "explore_slots": 1}
+           "ideal": "round", "selection_ref": "run", "explore_slots": 1}
     ctx = RunContext(problem, Budget(evaluations=10), seed=0)
     PSL(cfg).solve(problem, ctx)
     assert ctx.archive.n_evals == 10
