@@ -160,8 +160,10 @@ def _one_line(exc: BaseException) -> str:
 def _is_user_error(exc: BaseException) -> bool:
     from moalign.core.config import ConfigError
     from moalign.core.objective import ObjectiveError
+    from moalign.core.parallel import EvaluationSetupError
 
-    return isinstance(exc, ConfigError | ObjectiveError | FileNotFoundError)
+    return isinstance(exc, ConfigError | ObjectiveError | FileNotFoundError
+                      | EvaluationSetupError)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -57,8 +57,17 @@ BACKENDS = ("serial", "processes", "dask", "ray")
 """The values of a recipe's ``evaluation.backend``."""
 
 
-class ShippingError(TypeError):
+class EvaluationSetupError(Exception):
+    """Parallel evaluation cannot start or reach its workers: a user error, reported in
+    one line by the CLI."""
+
+
+class ShippingError(EvaluationSetupError, TypeError):
     """An objective or constraint that cannot be sent to the workers (or loaded there)."""
+
+
+class BackendMissing(EvaluationSetupError, ImportError):
+    """The backend's optional extra (``moalign[dask]``, ``moalign[ray]``) is missing."""
 
 
 class WorkerLost(RuntimeError):
@@ -424,17 +433,30 @@ def ship(objectives: Any, constraints: Callable[[Any], Any] | None) -> bytes:
 
 
 def _by_value_if_not_importable(fn: Any) -> None:
+    """Register ``fn``'s module with cloudpickle to travel by value when a fresh process
+    could not import it by name (a module loaded from a file path under a made-up name)."""
     import cloudpickle
 
     name = getattr(fn, "__module__", None) or getattr(type(fn), "__module__", None)
     if not name or name == "__main__" or name not in sys.modules:
         return
-    try:
-        importable = importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        importable = False
-    if not importable:
+    if not importable(name.partition(".")[0]):
         cloudpickle.register_pickle_by_value(sys.modules[name])
+
+
+def importable(name: str) -> bool:
+    """Whether a fresh interpreter (same ``sys.path``) finds the top-level module ``name``:
+    the import system's finders are asked, not ``sys.modules``."""
+    if name in sys.builtin_module_names:
+        return True
+    for finder in sys.meta_path:
+        find = getattr(finder, "find_spec", None)
+        try:
+            if find is not None and find(name, None) is not None:
+                return True
+        except Exception:  # noqa: BLE001 - a finder that cannot tell: ask the next
+            continue
+    return False
 
 
 # -- backends --------------------------------------------------------------------------
@@ -462,7 +484,7 @@ def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 def _need(module: str, extra: str) -> None:
     if importlib.util.find_spec(module) is None:
-        raise ImportError(f"evaluation backend {extra!r} needs {module}: pip install "
+        raise BackendMissing(f"evaluation backend {extra!r} needs {module}: pip install "
                           f"'moalign[{extra}]'")
 
 
@@ -478,7 +500,7 @@ def open_evaluator(evaluation: Any) -> Iterator[ParallelEvaluator | None]:
 
     Raises:
         ValueError: an unknown backend.
-        ImportError: the backend's extra is not installed.
+        BackendMissing: the backend's extra is not installed.
     """
     if evaluation is None or isinstance(evaluation, ParallelEvaluator):
         yield evaluation
@@ -582,5 +604,6 @@ def _ray(workers: int | None, address: str | None) -> Iterator[tuple[Executor, i
             ray.shutdown()
 
 
-__all__ = ["BACKENDS", "ChunkResult", "EvaluationStats", "ParallelEvaluator", "RayExecutor",
+__all__ = ["BACKENDS", "BackendMissing", "ChunkResult", "EvaluationSetupError",
+           "EvaluationStats", "ParallelEvaluator", "RayExecutor",
            "ShippingError", "WorkerLost", "evaluate_chunk", "open_evaluator", "ship", "take"]
