@@ -156,3 +156,12 @@ def test_nsga2_sees_minimization_view_and_aggregated_violation() -> None:
     np.testing.assert_allclose(F, [[0.8, -0.2], [0.3, -0.7], [0.1, -0.9]])
     np.testing.assert_allclose(G[:, 0], [0.3, 0.0, 0.1])  # sum of positive parts of g
     np.testing.assert_array_equal(G[:, 0] <= 0, ev.feasible)
+
+
+def test_qnehvi_inferred_reference_point_is_botorchs_rule() -> None:
+    from moalign.solvers.baselines.botorch_mobo import BoTorchMOBOConfig, inferred_reference
+
+    Y = np.array([[0.0, 1.0], [1.0, 0.0], [-1.0, -1.0]])  # maximization view
+    assert inferred_reference(Y).tolist() == pytest.approx([-0.1, -0.1])  # nadir - 0.1 range
+    with pytest.raises(ValueError, match="ref_point"):
+        BoTorchMOBOConfig(ref_point="nadir")  # type: ignore[arg-type]

@@ -57,6 +57,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "psl-explore": ("psl", {"explore_slots": 1}),
     "psl-all": ("psl", {"selection_ref": "run", "ideal": "round", "explore_slots": 1}),
     "svh-psl-all": ("svh-psl", {"selection_ref": "run", "ideal": "round", "explore_slots": 1}),
+    "qnehvi-inferred": ("qnehvi", {"ref_point": "inferred"}),
 }  # PSL options measured one at a time and together (``--methods psl-all ...``)
 PLANS: dict[str, dict[str, int]] = {
     "full": {},

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -76,6 +76,10 @@ class BoTorchMOBOConfig:
         raw_samples: quasi-random points from which the starts are chosen.
         mc_samples: quasi-MC samples of the posterior for the acquisition value.
         maxiter: L-BFGS-B iterations per start.
+        ref_point: the acquisition's hypervolume reference point (qNEHVI): ``"run"`` (the
+            run's, the one it is scored with) or ``"inferred"`` (BoTorch's
+            ``infer_reference_point`` on the observed Pareto front each iteration: its
+            nadir minus 10% of its range, what a user without a reference point gets).
     """
 
     n_initial: int = 10
@@ -84,8 +88,11 @@ class BoTorchMOBOConfig:
     raw_samples: int = 256
     mc_samples: int = 128
     maxiter: int = 200
+    ref_point: Literal["run", "inferred"] = "run"
 
     def __post_init__(self) -> None:
+        if self.ref_point not in ("run", "inferred"):
+            raise ValueError(f"ref_point must be 'run' or 'inferred', got {self.ref_point!r}")
         for name in ("n_initial", "batch_size", "num_restarts", "raw_samples", "mc_samples",
                      "maxiter"):
             if getattr(self, name) < 1:
@@ -169,6 +176,17 @@ def _training_data(problem: Problem, ctx: RunContext) -> tuple[np.ndarray, np.nd
     return U, -problem.objectives.to_min(F[ok])
 
 
+def inferred_reference(Y: np.ndarray) -> np.ndarray:
+    """BoTorch's ``infer_reference_point`` on the non-dominated rows of ``Y`` (maximization
+    view): the front's nadir minus 10% of its range."""
+    import torch
+    from botorch.utils.multi_objective.hypervolume import infer_reference_point
+    from botorch.utils.multi_objective.pareto import is_non_dominated
+
+    Yt = torch.as_tensor(Y, dtype=torch.float64)
+    return np.asarray(infer_reference_point(Yt[is_non_dominated(Yt)]).numpy())
+
+
 def _propose(problem: Problem, ctx: RunContext, cfg: BoTorchMOBOConfig, q: int,
              propose: Proposer, seed: int) -> tuple[np.ndarray, bool]:
     """One BO step's `q x d` unit-cube batch, and whether it fell back to Sobol points.
@@ -187,6 +205,8 @@ def _propose(problem: Problem, ctx: RunContext, cfg: BoTorchMOBOConfig, q: int,
     if len(U) < 2 or ref is None:
         return _sobol_unit(q, d, seed), True
     ref_max = -problem.objectives.to_min(np.asarray(ref)[None, :])[0]
+    if cfg.ref_point == "inferred":
+        ref_max = inferred_reference(Y)
     step = f"step {ctx.step + 1}"
     with seeded_torch(seed):
         Ut = torch.as_tensor(U, dtype=torch.float64)
