@@ -7,6 +7,15 @@ or ``tracking.uri`` override it. Metrics are buffered and written with ``log_bat
 end) through MLflow's asynchronous logging, so the run does not wait for the store.
 Checkpoints carry the metrics not known to be written; a resumed run re-queues those the
 store does not have, so each step is logged exactly once.
+
+On an MLflow server (``http://`` or ``https://``) the metrics go through
+:class:`~moalign.tracking.buffer.MetricWriter` instead: written in order from a background
+thread and, while the server is unreachable, held and retried, so the run goes on and the
+metrics arrive once the server is back (nothing lost, nothing written twice). MLflow's own
+HTTP retries (``MLFLOW_HTTP_REQUEST_MAX_RETRIES``, 7 with a backoff factor of 2: minutes)
+are shortened for such a run unless set in the environment (:data:`HTTP_DEFAULTS`), and
+:meth:`MLflowTracker.wait` waits at most ``MOALIGN_TRACKING_WAIT_SECONDS`` (default
+:data:`WAIT_SECONDS`) for a server that is still away when the run ends.
 """
 
 from __future__ import annotations
@@ -21,11 +30,43 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from moalign.tracking.buffer import MetricWriter, TrackingWriteError
+
 if TYPE_CHECKING:
     import pandas as pd
 
 DEFAULT_DIR = "mlruns"
 _MAX_BATCH = 1000  # MLflow's log_batch limit for metrics
+
+#: MLflow's HTTP settings for a run on a server, unless the environment sets them: one
+#: request gives up after about 5 s when the server is down (MLflow's defaults: 7 retries,
+#: backoff factor 2, 120 s timeout, about 4 minutes), and moalign's writer retries the
+#: metrics itself without stopping the run.
+HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+                 "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+                 "MLFLOW_HTTP_REQUEST_TIMEOUT": "20"}
+
+#: Seconds :meth:`MLflowTracker.wait` waits for a server that is away
+#: (``MOALIGN_TRACKING_WAIT_SECONDS`` overrides it).
+WAIT_SECONDS = 300.0
+
+
+def is_server_uri(uri: str) -> bool:
+    """An MLflow tracking server (``http://``, ``https://``), as opposed to a local store."""
+    return uri.split("://", 1)[0].lower() in ("http", "https")
+
+
+def short_http_retries() -> None:
+    """Set :data:`HTTP_DEFAULTS` in ``os.environ`` where the environment does not set them
+    (MLflow reads them at every request)."""
+    for key, value in HTTP_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+
+
+def wait_seconds() -> float:
+    """``MOALIGN_TRACKING_WAIT_SECONDS`` if set, else :data:`WAIT_SECONDS`."""
+    raw = os.environ.get("MOALIGN_TRACKING_WAIT_SECONDS")
+    return float(raw) if raw else WAIT_SECONDS
 
 
 def _done(op: Any) -> bool:
@@ -109,12 +150,17 @@ class MLflowTracker:
         parent_run_id: str | None = None,
     ) -> None:
         self.uri = uri or default_tracking_uri()
+        self.server = is_server_uri(self.uri)
+        if self.server:
+            short_http_retries()
         self.client = open_client(self.uri)
         self.experiment = experiment
         self.run_id = run_id
         self.parent_run_id = parent_run_id
         self._buffer: list[Any] = []
         self._in_flight: list[tuple[Any, list[Any]]] = []
+        self._writer: MetricWriter | None = None  # on a server: holds metrics while away
+        self._gave_up = False  # a wait ran out: later waits are short
 
     def experiment_id(self) -> str:
         exp = self.client.get_experiment_by_name(self.experiment)
@@ -168,14 +214,39 @@ class MLflowTracker:
         thread writes them); :meth:`wait` blocks until everything is written."""
         self._reap()
         buf, self._buffer = self._buffer, []
+        if self.server and buf:
+            writer = self._metric_writer()
+            for i in range(0, len(buf), _MAX_BATCH):
+                writer.submit(buf[i:i + _MAX_BATCH])
+            return
         for i in range(0, len(buf), _MAX_BATCH):
             chunk = buf[i:i + _MAX_BATCH]
             op = self.client.log_batch(self._rid(), metrics=chunk, synchronous=False)
             self._in_flight.append((op, chunk))
 
+    def _metric_writer(self) -> MetricWriter:
+        if self._writer is None:
+            rid = self._rid()
+            self._writer = MetricWriter(
+                lambda batch: self.client.log_batch(rid, metrics=batch),
+                name=f"MLflow server {self.uri}")
+        return self._writer
+
     def wait(self) -> None:
         """Block until every metric handed to MLflow is written (the garbage collector
-        paused meanwhile, :func:`gc_paused`)."""
+        paused meanwhile, :func:`gc_paused`). On a server that is away, wait for it at
+        most :func:`wait_seconds` (5 s once a wait has run out).
+
+        Raises:
+            TrackingWriteError: the server stayed away, or refused metrics.
+        """
+        if self._writer is not None:
+            timeout = 5.0 if self._gave_up else wait_seconds()
+            try:
+                self._writer.wait(timeout)
+            except TrackingWriteError:
+                self._gave_up = True
+                raise
         in_flight, self._in_flight = self._in_flight, []
         with gc_paused():
             for op, _ in in_flight:
@@ -192,7 +263,8 @@ class MLflowTracker:
     def pending(self) -> list[Any]:
         """Metrics not known to be written: the buffer and writes still in flight."""
         self._reap()
-        return [m for _, chunk in self._in_flight for m in chunk] + list(self._buffer)
+        held = self._writer.pending() if self._writer is not None else []
+        return held + [m for _, chunk in self._in_flight for m in chunk] + list(self._buffer)
 
     def restore_pending(self, items: list[Any]) -> None:
         """Re-queue a checkpoint's pending metrics, minus those the store already has
@@ -297,9 +369,14 @@ class MLflowTracker:
         self.client.set_tag(self._rid(), key, value)
 
     def end(self, status: str = "FINISHED") -> None:
+        """Write every metric (waiting for a server that is away, see :meth:`wait`) and
+        end the run with ``status``."""
         self.flush()
         self.wait()
         self.client.set_terminated(self._rid(), status=status)
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     def metric_history(self, names: Sequence[str]) -> dict[str, list[tuple[int, float]]]:
         """Written values of the metrics ``names`` as ``(step, value)`` in step order (call
