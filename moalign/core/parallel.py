@@ -377,11 +377,21 @@ class ParallelEvaluator:
             G[lo:lo + len(g), :g.shape[1]] = g
         return F, G
 
+    def warm_up(self) -> None:
+        """Start the workers now (one small task per worker, loading this module), so that
+        the first batch does not pay for their start."""
+        wait([self.executor.submit(_ready) for _ in range(self.workers)])
+
     def close(self) -> None:
         """Shut down the executors this evaluator made (replacements of a broken pool)."""
         for ex in self._owned:
             ex.shutdown(wait=True, cancel_futures=True)
         self._owned.clear()
+
+
+def _ready() -> int:
+    """A worker's first task: it has imported this module."""
+    return os.getpid()
 
 
 def _process_pool_factory(pool: ProcessPoolExecutor) -> Callable[[], Executor]:
@@ -524,6 +534,7 @@ def open_evaluator(evaluation: Any) -> Iterator[ParallelEvaluator | None]:
     with opener(spec["workers"], spec["address"]) as (executor, workers):
         ev = ParallelEvaluator(executor, workers=workers, chunk=spec["chunk"], backend=backend)
         try:
+            ev.warm_up()
             yield ev
         finally:
             ev.close()
