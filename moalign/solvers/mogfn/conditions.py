@@ -17,7 +17,7 @@ Example:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -50,6 +50,8 @@ class PreferencePrior(ConditionPrior):
         beta_max: sampled exponents are clipped to ``[1e-3, beta_max]``.
         preference: fixed `m` weights, or None to sample them.
         eval_beta: the default β of the trained sampler.
+        shared: one (ω, β) draw per training step, given to every trajectory of the batch
+            (the N-grams reference code's choice); False: one draw per trajectory.
 
     Raises:
         ValueError: if ``preference`` does not have `m` weights.
@@ -63,6 +65,7 @@ class PreferencePrior(ConditionPrior):
     beta_max: float = 32.0
     preference: tuple[float, ...] | None = None
     eval_beta: float = 2.0
+    shared: bool = False
 
     def __post_init__(self) -> None:
         if self.preference is not None and len(self.preference) != self.n_obj:
@@ -70,6 +73,9 @@ class PreferencePrior(ConditionPrior):
                              f"has {self.n_obj} objectives")
 
     def sample(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.shared and n > 1:
+            pref, beta = replace(self, shared=False).sample(rng, 1)
+            return np.repeat(pref, n, axis=0), np.repeat(beta, n)
         if self.preference is not None:
             pref = np.tile(np.asarray(self.preference, dtype=np.float64), (n, 1))
         else:

@@ -132,6 +132,8 @@ class MOGFNConfig(GFNConfig):
         eval_beta: β the evaluation conditions on (default: ``beta`` or the Gamma mean).
         reward_type: ``convex`` or ``logconvex``.
         preference: fixed weights (a single-objective GFlowNet per weight), or None.
+        shared_preference: draw one (ω, β) per training step for the whole batch (the
+            MOGFN reference code's N-grams setting); False (default): one per trajectory.
     """
 
     alpha: float = 1.5
@@ -141,6 +143,7 @@ class MOGFNConfig(GFNConfig):
     eval_beta: float | None = None
     reward_type: Literal["convex", "logconvex"] = "convex"
     preference: tuple[float, ...] | None = None
+    shared_preference: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -365,7 +368,7 @@ class MOGFN(_GFNSolver[MOGFNConfig]):
         return PreferencePrior(n_obj, alpha=cfg.alpha, beta=cfg.beta,
                                beta_shape=cfg.beta_shape, beta_scale=cfg.beta_scale,
                                beta_max=cfg.beta_max, preference=cfg.preference,
-                               eval_beta=cfg.default_beta)
+                               eval_beta=cfg.default_beta, shared=cfg.shared_preference)
 
     @property
     def reward_type(self) -> str:

@@ -13,16 +13,22 @@ ROOT = Path(__file__).resolve().parents[3]
 # ~7 s on an idle 2-core machine (over a minute when the machine was heavily shared)
 def test_bench_smoke_produces_full_table() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "tools.bench.mogfn", "--smoke", "--no-write"],
+        [sys.executable, "-m", "tools.bench.mogfn", "--smoke", "--no-write", "--budget",
+         "4096"],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=True,
     )
-    tables: list[list[str]] = []  # the small-budget and the distinct-cell regimes
+    tables: list[list[str]] = []  # the distinct-cell (headline) and the charged regimes
+    tests: list[list[str]] = []  # their significance tables
+    current: list[str] = []
     for line in proc.stdout.splitlines():
         if line.startswith("| method"):
-            tables.append([])
+            tables.append(current := [])
+        elif line.startswith("| comparison"):
+            tests.append(current := [])
         elif line.startswith("| ") and "---" not in line:
-            tables[-1].append(line)
-    assert len(tables) == 2
+            current.append(line)
+    assert len(tables) == 2 and len(tests) == 2
+    assert proc.stdout.index("Equal budget (headline)") < proc.stdout.index("Every sample charged")
     for rows in tables:
         labels = [r.split("|")[1].strip() for r in rows]
         assert labels[:4] == ["random", "NSGA-II (pop 64)", "NSGA-II (pop 16)",
@@ -33,3 +39,8 @@ def test_bench_smoke_produces_full_table() -> None:
             assert all(re.match(r"^[-\d.]", c) or c.startswith("—") for c in cells), r
             recall = float(cells[5])  # Pareto recall at the full budget
             assert 0.0 <= recall <= 1.0
+    for rows in tests:  # 4 GFlowNet rows x 4 baselines, each cell "Δ (p=..., verdict)"
+        assert len(rows) == 16
+        for r in rows:
+            assert all(re.search(r"\(p=[\d.]+, (wins|loses|n\.s\.)\)", c)
+                       for c in r.split("|")[2:-1]), r
