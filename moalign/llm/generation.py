@@ -2,8 +2,9 @@
 
 ``sample_completions`` draws completions reproducibly without disturbing the caller's
 random stream (the global torch RNG is forked, seeded and restored, because
-``transformers.generate`` samples from it). ``completion_logprobs`` gives each
-completion's mean token log-probability with gradients, for policy-gradient estimates.
+``transformers.generate`` samples from it). ``sequence_logprobs`` gives each
+completion's summed token log-probability and ``completion_logprobs`` its mean, with
+gradients, for policy-gradient estimates.
 """
 
 from __future__ import annotations
@@ -100,6 +101,37 @@ def sample_completions(
     return texts, out_ids
 
 
+def sequence_logprobs(model: Any, prompt_ids: Sequence[Sequence[int]],
+                      completion_ids: Sequence[Sequence[int]], pad_id: int) -> tuple[Any, Any]:
+    """Summed log-probability of each completion given its prompt, and its token count.
+
+    One right-padded forward pass over ``prompt + completion``; TRL's
+    ``selective_log_softmax`` gathers the token log-probabilities. Gradients flow when the
+    caller has them enabled.
+
+    Returns:
+        ``(logp, n)``: two `rows` float tensors (an empty completion gives 0 and 0).
+    """
+    import torch
+    from trl.trainer.utils import selective_log_softmax
+
+    full = [list(p) + list(c) for p, c in zip(prompt_ids, completion_ids, strict=True)]
+    width = max(len(r) for r in full)
+    device = next(model.parameters()).device
+    ids = torch.full((len(full), width), pad_id, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    target = torch.zeros_like(ids, dtype=torch.bool)
+    for i, (p, r) in enumerate(zip(prompt_ids, full, strict=True)):
+        ids[i, :len(r)] = torch.tensor(r, dtype=torch.long)
+        mask[i, :len(r)] = 1
+        target[i, len(p):len(r)] = True
+    ids, mask, target = ids.to(device), mask.to(device), target.to(device)
+    logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
+    token_logp = selective_log_softmax(logits, ids[:, 1:])
+    tmask = target[:, 1:].float()
+    return (token_logp * tmask).sum(1), tmask.sum(1)
+
+
 def completion_logprobs(
     model: Any, tokenizer: Any, prompts: Sequence[Any], completion_ids: Sequence[Sequence[int]]
 ) -> Any:
@@ -108,22 +140,6 @@ def completion_logprobs(
     Returns:
         `n` float tensor; rows with an empty completion get 0.
     """
-    import torch
-
-    prompt_rows = encode_prompts(tokenizer, prompts)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    full = [list(p) + list(c) for p, c in zip(prompt_rows, completion_ids, strict=True)]
-    width = max(len(r) for r in full)
-    device = next(model.parameters()).device
-    ids = torch.full((len(full), width), pad, dtype=torch.long)
-    mask = torch.zeros_like(ids)
-    target = torch.zeros_like(ids, dtype=torch.bool)
-    for i, (p, r) in enumerate(zip(prompt_rows, full, strict=True)):
-        ids[i, : len(r)] = torch.tensor(r)
-        mask[i, : len(r)] = 1
-        target[i, len(p) : len(r)] = True
-    logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float()
-    logp = torch.log_softmax(logits[:, :-1], dim=-1)
-    tok_lp = logp.gather(-1, ids[:, 1:].to(device).unsqueeze(-1)).squeeze(-1)
-    tmask = target[:, 1:].to(device).float()
-    return (tok_lp * tmask).sum(1) / tmask.sum(1).clamp(min=1.0)
+    logp, n = sequence_logprobs(model, encode_prompts(tokenizer, prompts), completion_ids, pad)
+    return logp / n.clamp(min=1.0)

@@ -112,7 +112,7 @@ def test_baseline_from_a_dataset_column_and_a_clear_error_for_a_missing_one():
 def test_sequence_logprobs_sum_the_completion_tokens(random_tiny_llama):
     import torch
 
-    from moalign.llm.cgpo.losses import sequence_logprobs
+    from moalign.llm.generation import sequence_logprobs
 
     model, tok = random_tiny_llama
     prompts, completions = [[5, 6, 7], [8, 9]], [[10, 11], [12, 13, 14]]
@@ -148,9 +148,9 @@ def _rollout(model: Any, tok: Any, J: list[int], r: list[float], baseline_verdic
 
     from moalign.core.space import Text
     from moalign.llm.cgpo.config import CGPOConfig
-    from moalign.llm.cgpo.losses import sequence_logprobs
     from moalign.llm.cgpo.rollout import Models, Rollout
     from moalign.llm.cgpo.tasks import Baseline, Task
+    from moalign.llm.generation import sequence_logprobs
 
     k = len(J)
     pids = [[5, 6, 7]] * k
@@ -180,8 +180,8 @@ def test_crraft_in_the_training_path_keeps_the_best_passing_sample(random_tiny_l
 
 
 def test_crraft_falls_back_to_a_passing_baseline_at_weight_one_half(random_tiny_llama):
-    from moalign.llm.cgpo.losses import sequence_logprobs
     from moalign.llm.cgpo.rollout import task_loss
+    from moalign.llm.generation import sequence_logprobs
 
     model, tok = random_tiny_llama
     # every sample fails a judge or is over the KL budget

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from moalign.llm.cgpo.losses import codpo_loss, crpg_loss, crraft_loss, sequence_logprobs
+from moalign.llm.cgpo.losses import codpo_loss, crpg_loss, crraft_loss
 from moalign.llm.cgpo.rules import (
     calibrated_reward,
     center_by_prompt,
@@ -36,7 +36,7 @@ from moalign.llm.cgpo.rules import (
     passes,
 )
 from moalign.llm.cgpo.tasks import Baseline, Task
-from moalign.llm.generation import encode_prompts, sample_completions
+from moalign.llm.generation import encode_prompts, sample_completions, sequence_logprobs
 from moalign.llm.judges.base import PASS
 
 
