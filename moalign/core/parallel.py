@@ -200,6 +200,27 @@ class EvaluationStats:
     seconds: float = 0.0
 
 
+class PendingBatch:
+    """A batch submitted to the workers (:meth:`ParallelEvaluator.submit`)."""
+
+    def __init__(self, finish: Callable[[], Evaluation], futures: list[Future[Any]]) -> None:
+        self._finish: Callable[[], Evaluation] | None = finish
+        self._futures = futures
+        self._result: Evaluation | None = None
+
+    def result(self) -> Evaluation:
+        """Wait for the batch; its :class:`~moalign.core.problem.Evaluation`, in order."""
+        if self._result is None:
+            assert self._finish is not None
+            self._result, self._finish = self._finish(), None
+        return self._result
+
+    def cancel(self) -> None:
+        """Drop the batch: tasks not started are cancelled, running ones are left to end."""
+        for fut in self._futures:
+            fut.cancel()
+
+
 class ParallelEvaluator:
     """Evaluates a problem's batches on an executor's workers; see the module docstring.
 
@@ -238,6 +259,7 @@ class ParallelEvaluator:
         if replace is None and isinstance(executor, ProcessPoolExecutor):
             self._replace = _process_pool_factory(executor)
         self._owned: list[Executor] = []
+        self._generation = 0  # replacements so far: which executor a task went to
         self._payloads: dict[tuple[int, int], tuple[str, bytes, Any]] = {}
 
     # -- payload ---------------------------------------------------------------------------
@@ -265,17 +287,40 @@ class ParallelEvaluator:
         Raises:
             ShippingError: the objectives cannot be sent to, or loaded on, the workers.
         """
-        from moalign.core.problem import assemble_evaluation
+        return self.submit(problem, X, **kwargs).result()
 
+    def submit(self, problem: Problem, X: Any, **kwargs: Any) -> PendingBatch:
+        """Send the batch `X` to the workers and return at once; ``.result()`` waits for
+        it (retrying what failed, as :meth:`evaluate`). Batches submitted one after the
+        other queue up on the executor: workers left idle by a batch's last chunks take
+        the next batch's.
+
+        Raises:
+            ShippingError: the objectives cannot be serialized.
+        """
         n = len(X)
         if n == 0:
-            return problem.evaluate_here(X, **kwargs)
+            done = problem.evaluate_here(X, **kwargs)
+            return PendingBatch(lambda: done, [])
         t0 = time.monotonic()
         key, blob = self.payload(problem)
         size = self.chunk or math.ceil(n / self.workers)
         spans = [(lo, min(n, lo + size)) for lo in range(0, n, size)]
+        futures, failed = self._send(key, blob, X, kwargs, spans)
+
+        def finish() -> Evaluation:
+            return self._finish(problem, X, kwargs, key, blob, futures, failed, t0)
+
+        return PendingBatch(finish, list(futures))
+
+    def _finish(self, problem: Problem, X: Any, kwargs: dict[str, Any], key: str,
+                blob: bytes, futures: dict[Future[ChunkResult], tuple[int, int, int]],
+                failed: list[tuple[int, int, BaseException]], t0: float) -> Evaluation:
+        """Wait for a submitted batch, retry its failed points, put it together."""
+        from moalign.core.problem import assemble_evaluation
+
         results: dict[int, ChunkResult] = {}  # by first row
-        failed = self._round(key, blob, X, kwargs, spans, results)
+        failed = self._gather(futures, failed, results)
         broken_twice = False
         if failed:  # retry once, point by point
             points = [(i, i + 1) for lo, hi, _ in failed for i in range(lo, hi)]
@@ -291,29 +336,49 @@ class ParallelEvaluator:
         self.stats.lost_points += len(lost)
         self.stats.batches += 1
         self.stats.seconds += time.monotonic() - t0
-        F, G = self._assemble(problem, n, results, lost)
+        F, G = self._assemble(problem, len(X), results, lost)
         return assemble_evaluation(F, G)
 
     def _round(self, key: str, blob: bytes, X: Any, kwargs: dict[str, Any],
                spans: list[tuple[int, int]], results: dict[int, ChunkResult]
                ) -> list[tuple[int, int, BaseException]]:
         """Submit the spans, wait for all; store the results, return the failed spans."""
+        futures, failed = self._send(key, blob, X, kwargs, spans)
+        return self._gather(futures, failed, results)
+
+    def _send(self, key: str, blob: bytes, X: Any, kwargs: dict[str, Any],
+              spans: list[tuple[int, int]]
+              ) -> tuple[dict[Future[ChunkResult], tuple[int, int, int]],
+                         list[tuple[int, int, BaseException]]]:
+        """One task per span; spans that could not be submitted come back as failed."""
         n = len(X)
-        futures: dict[Future[ChunkResult], tuple[int, int]] = {}
+        futures: dict[Future[ChunkResult], tuple[int, int, int]] = {}
         failed: list[tuple[int, int, BaseException]] = []
         for lo, hi in spans:
             args = (key, blob, take(X, lo, hi, n),
                     {k: take(v, lo, hi, n) for k, v in kwargs.items()})
             try:
-                futures[self._submit(*args)] = (lo, hi)
+                fut = self._submit(*args)
+                futures[fut] = (lo, hi, self._generation)
             except BrokenExecutor as exc:  # broke while submitting: fails like a task
                 failed.append((lo, hi, exc))
         self.stats.chunks += len(futures)
+        return futures, failed
+
+    def _gather(self, futures: dict[Future[ChunkResult], tuple[int, int, int]],
+                failed: list[tuple[int, int, BaseException]],
+                results: dict[int, ChunkResult]) -> list[tuple[int, int, BaseException]]:
+        """Wait for the tasks; store their results, return the failed spans (sorted). A
+        broken executor is replaced, unless it was replaced already (the tasks of an
+        earlier executor fail when it breaks, after its replacement took over)."""
+        failed = list(failed)
         wait(futures)
-        for fut, (lo, hi) in futures.items():
+        broken_now = False
+        for fut, (lo, hi, gen) in futures.items():
             error = fut.exception()
             if error is not None:
                 failed.append((lo, hi, error))
+                broken_now |= isinstance(error, BrokenExecutor) and gen == self._generation
                 continue
             res = fut.result()
             if res.load_error is not None:
@@ -323,7 +388,7 @@ class ParallelEvaluator:
                     "PYTHONPATH), or define them in the script you run (they are then sent "
                     "by value), or use evaluation backend 'serial'")
             results[lo] = res
-        if any(isinstance(e, BrokenExecutor) for *_, e in failed):
+        if broken_now:
             self._renew()
         failed.sort(key=lambda t: t[0])
         return failed
@@ -345,6 +410,7 @@ class ParallelEvaluator:
             old.shutdown(wait=False, cancel_futures=True)
             self._owned.remove(old)
         self.executor = self._replace()
+        self._generation += 1
         self._owned.append(self.executor)
         self.stats.executors_replaced += 1
         return True
