@@ -49,6 +49,8 @@ HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
 #: Seconds :meth:`MLflowTracker.wait` waits for a server that is away
 #: (``MOALIGN_TRACKING_WAIT_SECONDS`` overrides it).
 WAIT_SECONDS = 300.0
+#: Seconds the waits after one that ran out wait (ending the run FAILED, for one).
+WAIT_AGAIN_SECONDS = 5.0
 
 
 def is_server_uri(uri: str) -> bool:
@@ -235,13 +237,13 @@ class MLflowTracker:
     def wait(self) -> None:
         """Block until every metric handed to MLflow is written (the garbage collector
         paused meanwhile, :func:`gc_paused`). On a server that is away, wait for it at
-        most :func:`wait_seconds` (5 s once a wait has run out).
+        most :func:`wait_seconds` (:data:`WAIT_AGAIN_SECONDS` once a wait has run out).
 
         Raises:
             TrackingWriteError: the server stayed away, or refused metrics.
         """
         if self._writer is not None:
-            timeout = 5.0 if self._gave_up else wait_seconds()
+            timeout = WAIT_AGAIN_SECONDS if self._gave_up else wait_seconds()
             try:
                 self._writer.wait(timeout)
             except TrackingWriteError:

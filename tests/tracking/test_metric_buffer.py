@@ -173,3 +173,35 @@ def test_server_uris_get_short_http_retries_unless_set(monkeypatch: pytest.Monke
     from mlflow.environment_variables import MLFLOW_HTTP_REQUEST_MAX_RETRIES
 
     assert MLFLOW_HTTP_REQUEST_MAX_RETRIES.get() == 2  # the names MLflow reads
+
+
+def test_a_server_that_stays_away_fails_the_wait_then_ends_fast(
+        mlflow_uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past ``MOALIGN_TRACKING_WAIT_SECONDS`` the wait raises, naming the store, and the
+    metrics stay pending; the next wait (ending the run FAILED) is short."""
+    monkeypatch.setenv("MOALIGN_TRACKING_WAIT_SECONDS", "0.5")
+    monkeypatch.setattr(mlflow_tracker, "WAIT_AGAIN_SECONDS", 0.2)
+    tr = MLflowTracker(mlflow_uri, "buffer-gone")
+    tr.start("gone", {})
+    tr.server = True
+    flaky = FlakyClient(tr.client)
+    tr.client = flaky
+    flaky.down.set()
+    tr.log_metrics({"hv": 0.5}, 0)
+    tr.flush()
+    t0 = time.monotonic()
+    with pytest.raises(TrackingWriteError, match=r"MLflow server .*: 1 metric\(s\) not "
+                                                 r"written after waiting 0.5 s"):
+        tr.wait()
+    assert 0.5 <= time.monotonic() - t0 < 3
+    assert [(m.key, m.step) for m in tr.pending()] == [("hv", 0)]
+    t1 = time.monotonic()
+    with pytest.raises(TrackingWriteError, match="after waiting 0.2 s"):
+        tr.end("FAILED")
+    assert time.monotonic() - t1 < 2
+    flaky.down.clear()  # back: the held metric is written at the writer's next try
+    assert tr._writer is not None
+    tr._writer.wait(10)
+    tr.end("FAILED")
+    assert history(flaky.client, tr._rid(), "hv") == [(0, 0.5)]
+    assert flaky.client.get_run(tr._rid()).info.status == "FAILED"
