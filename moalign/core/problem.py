@@ -43,6 +43,31 @@ class BatchEvaluator(Protocol):
         ...
 
 
+class PendingEvaluation(Protocol):
+    """A batch being evaluated (:meth:`Problem.submit`)."""
+
+    def result(self) -> Evaluation:
+        """Wait for the batch; its evaluation, in order."""
+        ...
+
+    def cancel(self) -> None:
+        """Drop the batch (tasks not started are cancelled)."""
+        ...
+
+
+class _Done:
+    """A batch evaluated already (:meth:`Problem.submit` without a parallel evaluator)."""
+
+    def __init__(self, ev: Evaluation) -> None:
+        self._ev = ev
+
+    def result(self) -> Evaluation:
+        return self._ev
+
+    def cancel(self) -> None:
+        pass
+
+
 def assemble_evaluation(F: np.ndarray, G: Any) -> Evaluation:
     """The :class:`Evaluation` of `n x m` objective values `F` and constraint values `G`
     (anything shaped `n x k`, or None): failed where some value is not finite, feasible
@@ -145,6 +170,16 @@ class Problem:
         if self._evaluator is not None:
             return self._evaluator.evaluate(self, X, **kwargs)
         return self.evaluate_here(X, **kwargs)
+
+    def submit(self, X: Any, **kwargs: Any) -> PendingEvaluation:
+        """Start evaluating a batch; ``.result()`` gives what :meth:`evaluate` would. With
+        a parallel evaluator the batch goes to its workers and this returns at once;
+        otherwise the batch is evaluated here, now."""
+        submit = getattr(self._evaluator, "submit", None)
+        if submit is not None:
+            pending: PendingEvaluation = submit(self, X, **kwargs)
+            return pending
+        return _Done(self.evaluate(X, **kwargs))
 
     def evaluate_here(self, X: Any, **kwargs: Any) -> Evaluation:
         """Evaluate a batch in this process (what :meth:`evaluate` does without an

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from moalign.core.archive import Archive
-from moalign.core.problem import Evaluation, Problem
+from moalign.core.problem import Evaluation, PendingEvaluation, Problem
 from moalign.core.progress import Phase
 
 
@@ -108,6 +108,7 @@ class RunContext:
         self.phases: list[Phase] = []  # open phases of the current step, outermost first
         self._solver_state: Any = None
         self._last_checkpoint_step = 0
+        self._in_flight: list[Submitted] = []  # submitted, not yet collected (in order)
         if resume_from is None:
             self.archive = Archive(
                 problem.objectives.names, problem.objectives.maximize, problem.reference_point()
@@ -131,9 +132,12 @@ class RunContext:
 
     @property
     def remaining_evaluations(self) -> int | None:
+        """Evaluations left in the budget, beyond those recorded and those in flight
+        (:meth:`submit`); None without an evaluation budget."""
         if self.budget.evaluations is None:
             return None
-        return max(0, self.budget.evaluations - self.archive.n_evals)
+        in_flight = sum(len(s.X) for s in self._in_flight)
+        return max(0, self.budget.evaluations - self.archive.n_evals - in_flight)
 
     def should_stop(self) -> bool:
         """True once the budget is spent or a stop was requested (Ctrl-C, pruning)."""
@@ -157,6 +161,50 @@ class RunContext:
             ev = self.problem.evaluate(X, **kwargs)
         self.record(X, ev.F, feasible=ev.feasible, failed=ev.failed, metrics=metrics)
         return ev
+
+    def may_submit(self) -> bool:
+        """Whether another batch may be submitted now: the run is not stopping and the
+        budget (evaluations, steps) has room beyond the batches in flight."""
+        b = self.budget
+        if self.should_stop():
+            return False
+        if b.steps is not None and self.step + len(self._in_flight) >= b.steps:
+            return False
+        left = self.remaining_evaluations
+        return left is None or left > 0
+
+    def submit(self, X: Any, **kwargs: Any) -> Submitted:
+        """Start evaluating `X` (on parallel workers, if the run has them: then this
+        returns at once); :meth:`collect` records it. Rows beyond the remaining evaluation
+        budget (net of the batches in flight) are dropped. Batches are collected in the
+        order they were submitted, so a solver whose proposals do not depend on results
+        (random search) can keep workers busy and still record the serial run's archive."""
+        left = self.remaining_evaluations
+        if left is not None and len(X) > left:
+            X = X[:left]
+        sub = Submitted(X, self.problem.submit(X, **kwargs))
+        self._in_flight.append(sub)
+        return sub
+
+    def collect(self, sub: Submitted, *, metrics: dict[str, float] | None = None
+                ) -> Evaluation:
+        """Wait for the oldest submitted batch ``sub`` and record it as one step."""
+        if not self._in_flight or self._in_flight[0] is not sub:
+            raise ValueError("collect the submitted batches in the order they were submitted")
+        with self.phase(f"evaluate {len(sub.X)} points"):
+            ev = sub.pending.result()
+        self._in_flight.pop(0)
+        self.record(sub.X, ev.F, feasible=ev.feasible, failed=ev.failed, metrics=metrics)
+        return ev
+
+    def drop_in_flight(self) -> list[Any]:
+        """Cancel the batches in flight (a stopping run); their points, in order, for the
+        solver's checkpoint state (to submit them again on resume)."""
+        dropped = [s.X for s in self._in_flight]
+        for s in self._in_flight:
+            s.pending.cancel()
+        self._in_flight.clear()
+        return dropped
 
     def record(
         self,
@@ -254,6 +302,14 @@ class RunContext:
         ``numpy`` generator). Resumed runs draw the same seeds, since ``ctx.rng`` is
         restored from the checkpoint."""
         return int(self.rng.integers(0, 2**31 - 1))
+
+
+@dataclass
+class Submitted:
+    """A batch submitted with :meth:`RunContext.submit`: its points and its evaluation."""
+
+    X: Any
+    pending: PendingEvaluation
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:

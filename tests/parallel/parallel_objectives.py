@@ -96,3 +96,10 @@ def zdt_like(second: object = f2, constraints: object = None) -> moalign.Problem
 def marker_in(folder: Path) -> str:
     """The marker file of a :class:`KillOnce` in ``folder``."""
     return str(folder / "killed-once")
+
+
+def uneven(x: np.ndarray) -> np.ndarray:
+    """f1, taking 0.3 s for a chunk holding a point with x[0] < 0.5, 0.05 s otherwise:
+    batches with stragglers."""
+    time.sleep(0.3 if np.any(x[:, 0] < 0.5) else 0.05)
+    return x[:, 0]
