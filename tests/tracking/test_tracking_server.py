@@ -5,11 +5,12 @@ free port on 127.0.0.1). ``moalign run`` runs a recipe with
 ``tracking.uri: http://127.0.0.1:PORT`` whose batches take 0.5 s each (50 steps). Once
 the run is solving (its start-of-run writes done), the server is stopped; the run goes on
 without it for at least 12 s (a metric flush falls in that time), and the server is
-started again on the same port and store (on a loaded machine its start can outlast the
-solver: the run's end then waits for it). The run must end with status 0 and its metric
-history on the server must equal, step for step and value for value, that of the same
-recipe run without interruption (on a local SQLite store): nothing lost, nothing written
-twice; metrics logged during the outage arrived after it.
+started again on the same port and store. The run's 21st batch waits until the server
+answers again, so the server is back while 30 steps are left: the held metrics arrive
+while the run goes on. The run must end with status 0 and its metric history on the
+server must equal, step for step and value for value, that of the same recipe run
+without interruption (on a local SQLite store): nothing lost, nothing written twice;
+metrics logged during the outage arrived after it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ pytestmark = pytest.mark.slow
 PROBLEM = Path(__file__).with_name("slow_problem.py")
 REPO = Path(__file__).parents[2]
 OUTAGE = 12.0  # seconds without a server; the runner flushes every 10 s
+HOLD_AT = 20  # the batch that waits for the server to be back (30 are left then)
 #: Metrics that measure time, not the optimization: they differ between two runs.
 TIMED = ("seconds",)
 
@@ -94,10 +96,14 @@ class MlflowServer:
         wait_for(lambda: not healthy(self.url), 30, "the server to stop answering")
 
 
-def recipe(tmp_path: Path, name: str, tracking: dict[str, Any]) -> Path:
+def recipe(tmp_path: Path, name: str, tracking: dict[str, Any],
+           hold: Path | None = None) -> Path:
+    params: dict[str, Any] = {"delay": 0.5}
+    if hold is not None:
+        params |= {"hold_while": str(hold), "hold_at": HOLD_AT}
     data = {
         "name": name,
-        "problem": {"name": f"{PROBLEM}:make_problem", "params": {"delay": 0.5}},
+        "problem": {"name": f"{PROBLEM}:make_problem", "params": params},
         "solver": {"name": "random", "config": {"batch_size": 5}},
         "budget": {"evaluations": 250},  # 50 steps of 0.5 s
         "seed": 3,
@@ -136,8 +142,10 @@ def test_run_survives_a_server_outage_and_loses_no_metric(tmp_path: Path) -> Non
     server.start()
     started = time.monotonic() - t0
     local = f"sqlite:///{tmp_path / 'local' / 'mlflow.db'}"
+    hold = tmp_path / "hold"
+    hold.touch()
     remote_run = start_run(recipe(tmp_path, "outage", {"uri": server.url,
-                                                       "experiment": "outage"}))
+                                                       "experiment": "outage"}, hold))
     reference_run = start_run(recipe(tmp_path, "reference", {"uri": local,
                                                              "experiment": "reference"}))
     try:
@@ -161,9 +169,11 @@ def test_run_survives_a_server_outage_and_loses_no_metric(tmp_path: Path) -> Non
         server.start()
         restarted = time.monotonic() - t1
         up_at = time.time() * 1000
+        hold.unlink()  # the run's 21st batch goes on
         out, err = remote_run.communicate(timeout=300)
         ref_out, ref_err = reference_run.communicate(timeout=300)
     finally:
+        hold.unlink(missing_ok=True)
         for proc in (remote_run, reference_run):
             if proc.poll() is None:
                 proc.kill()
@@ -174,6 +184,7 @@ def test_run_survives_a_server_outage_and_loses_no_metric(tmp_path: Path) -> Non
         assert remote_run.returncode == 0, out + err
         assert reference_run.returncode == 0, ref_out + ref_err
         assert "unreachable" in err and "answers again" in err, err
+        assert err.index("answers again") < err.index("solver done"), err  # mid-run
 
         run = only_run(client, "outage")
         assert run.info.status == "FINISHED"
