@@ -109,7 +109,8 @@ def test_two_machines_killed_one_heartbeat_retries_its_trial(
     path.write_text(yaml.safe_dump(data))
     t0 = time.monotonic()
     machine_a = start_tune(path, "--storage", postgres_url, "--n-trials", "2")
-    machine_b = start_tune(path, "--storage", postgres_url, "--n-trials", "3")
+    machine_b = start_tune(path, "--storage", postgres_url, "--n-trials", "3",
+                           "--set", "tune.sampler.seed=1")  # a seed per machine (docs)
     try:
         in_trial = {str(machine_a.pid), str(machine_b.pid)}
         wait_until(lambda: ({p.name for p in pids.iterdir()} >= in_trial
