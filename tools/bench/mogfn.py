@@ -81,7 +81,7 @@ def run_gfn(problem: Problem, name: str, cfg: dict[str, Any], budget: int, seed:
             "sample": lambda w, n: model.sample(np.repeat(w, n, 0), len(w) * n, seed=seed),
             "l1": lambda prefs: exact_l1(problem, model, prefs,
                                          float(model.spec["default_beta"])),
-            "beta": float(model.spec["default_beta"])}
+            "beta": float(model.spec["default_beta"]), "model": model}
 
 
 def run_fixed_weights(problem: Problem, cfg: dict[str, Any], budget: int, seed: int,
@@ -313,6 +313,49 @@ def run_regime(problem: Problem, budget: int, checkpoints: list[int], seeds: lis
 RAW: dict[str, Any] = {}
 
 
+class _UniformSampler:
+    """The uniform distribution over the terminal cells, as a sampler for ``exact_l1``."""
+
+    def __init__(self, env: Any) -> None:
+        self.env = env
+
+    def terminal_distribution(self, prefs: np.ndarray, beta: float
+                              ) -> tuple[np.ndarray, np.ndarray]:
+        states = self.env.all_states()
+        term = self.env.can_stop(states).astype(float)
+        return states, np.tile(term / term.sum(), (len(prefs), 1))
+
+
+REFERENCE_BETAS = (1.0, 2.0, 4.0, 8.0, 16.0)
+
+
+def reference_protocol(trajectories: int, seed: int) -> str:
+    """The MOGFN paper's HyperGrid measure: exact L1 between the learned terminal
+    distribution and ``∝ (ω·R)^β`` for the 11 preferences of a 2-objective simplex grid
+    and each β of :data:`REFERENCE_BETAS`, after ``trajectories`` training trajectories
+    (every sample charged) of MOGFN-PC at the METHODS defaults; the uniform sampler's L1
+    is the floor a model must beat."""
+    problem = get_problem("hypergrid")(height=32)
+    prefs = simplex_grid(2, 10)
+    t0 = time.perf_counter()
+    run = run_gfn(problem, "mogfn", {}, trajectories, seed)
+    wall = time.perf_counter() - t0
+    model = run["model"]
+    uni = _UniformSampler(problem.space.env)
+    rows = []
+    for beta in REFERENCE_BETAS:
+        per = [exact_l1(problem, model, w[None], beta) for w in prefs]
+        base = exact_l1(problem, uni, prefs, beta)
+        rows.append([f"{beta:g}", f"{np.mean(per):.3f}", f"{min(per):.3f} – {max(per):.3f}",
+                     f"{base:.3f}"])
+    RAW["reference"] = {"trajectories": run["n"], "wall_s": wall, "seed": seed,
+                        "l1": {r[0]: float(r[1]) for r in rows}}
+    return (f"{run['n']} trajectories (batch 128), seed {seed}, {wall / 60:.1f} min "
+            f"({run['n'] / wall:.0f} trajectories/s).\n\n"
+            + markdown_table(["β", "L1 ↓ mean over 11 ω", "L1 range over ω",
+                              "uniform sampler L1"], rows))
+
+
 def main(argv: list[str] | None = None) -> str:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, seconds")
@@ -323,11 +366,31 @@ def main(argv: list[str] | None = None) -> str:
                     help="every sample charged (repeats cost again); 0 (default) skips it")
     ap.add_argument("--long-budget", type=int, default=0,
                     help="every sample charged, METHODS-default GFlowNets only; 0 skips it")
+    ap.add_argument("--reference", type=int, default=0, metavar="TRAJECTORIES",
+                    help="only the paper's L1 protocol (11 ω x β in 1..16) after this many "
+                         "trajectories, seed 0; written to the section mogfn-reference")
     ap.add_argument("--no-write", action="store_true", help="print, do not edit the docs")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     load = os.getloadavg()
     started = datetime.datetime.now(datetime.UTC)
+    if args.reference:
+        ref_body = reference_protocol(args.reference, 0)
+        text = (f"## mogfn-reference — MOGFN-PC on HyperGrid 32x32 Branin–Currin, the "
+                f"paper's L1 protocol\n\n"
+                f"Command: `.venv/bin/python -m tools.bench.mogfn --reference "
+                f"{args.reference}`; METHODS defaults (MLP 3 x 64, batch 128, lr 1e-2, "
+                f"β ~ Gamma(2, 1) clipped to 32, α = 1.5); started {started:%Y-%m-%d %H:%M} "
+                f"UTC, load average at start {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} "
+                f"on a 2-core CPU shared with other jobs, torch 1 thread. L1 = Σ_x |P_T(x | "
+                f"ω, β) − (ω·R(x))^β / Z| (exact, dynamic programming over the grid), "
+                f"ω on the 11-point simplex grid.\n\n" + ref_body + "\n")
+        print(text)
+        out = DOC.parent / "bench_results" / "mogfn_reference.json"
+        out.write_text(json.dumps({"load": load, "results": RAW, "section": text}, indent=1))
+        if not args.no_write:
+            write_section("mogfn-reference", text)
+        return text
     height = 8 if args.smoke else 32
     seeds = list(range(1 if args.smoke else args.seeds))
     problem = get_problem("hypergrid")(height=height)
@@ -335,7 +398,7 @@ def main(argv: list[str] | None = None) -> str:
     hv_true = hypervolume(problem.pareto_front(), np.zeros(2), maximize=True)
     run_gfn(get_problem("hypergrid")(height=4), "mogfn", {"batch_size": 8}, 16, 0)  # warm-up
     t0 = time.perf_counter()
-    body = []
+    body: list[str] = []
     distinct = min(args.distinct_budget, 64) if args.smoke else args.distinct_budget
     if distinct:
         body += [f"### Equal budget (headline): {distinct} distinct evaluations (every method "

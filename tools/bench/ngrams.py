@@ -59,6 +59,8 @@ from tools.bench.report import DOC, markdown_table, write_section
 Run = dict[str, Any]
 RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "ngrams_bigrams.yaml"
 TOP_K = 10
+RECIPE_LABEL = "MOGFN-PC (recipe)"
+RESULTS = DOC.parent / "bench_results" / "mogfn_ngrams.json"
 
 
 class RandomReset(Mutation):
@@ -127,7 +129,7 @@ def methods(smoke: bool, budget: int, variants: bool
         ("random", lambda p, s: run_random(p, budget, s)),
         (f"NSGA-II (pop {pop})",
          lambda p, s: run_nsga2(p, budget, s, pop, encoding=sequence_encoding(p))),
-        ("MOGFN-PC (recipe)", lambda p, s: run_gfn(p, "mogfn", cfg, budget, s)),
+        (RECIPE_LABEL, lambda p, s: run_gfn(p, "mogfn", cfg, budget, s)),
     ]
     if variants:
         out.append(("MOGFN-PC (one ω per batch)",
@@ -211,8 +213,9 @@ def significance(results: dict[str, list[dict[str, float]]]) -> str:
         if not label.startswith("MOGFN"):
             continue
         for base, bruns in results.items():
-            if base.startswith("MOGFN"):
-                continue
+            if base == label or (base.startswith("MOGFN") and (
+                    label == RECIPE_LABEL or base != RECIPE_LABEL)):
+                continue  # MOGFN rows against the baselines, variants also against the recipe
             row: list[object] = [f"{label} vs {base}"]
             for key, _, digits, higher in COLUMNS:
                 a = [r[key] for r in runs]
@@ -235,6 +238,10 @@ def main(argv: list[str] | None = None) -> str:
                     help="evaluations per method and seed (a multiple of 128)")
     ap.add_argument("--variants", action="store_true",
                     help="also MOGFN-PC with one preference per batch")
+    ap.add_argument("--only", action="append", metavar="LABEL_PREFIX",
+                    help="run only the methods whose label starts with this (repeatable); "
+                         "the others are taken from the saved results of the same budget "
+                         "and seeds (docs/bench_results/mogfn_ngrams.json)")
     ap.add_argument("--no-write", action="store_true", help="print, do not edit the docs")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -250,7 +257,22 @@ def main(argv: list[str] | None = None) -> str:
     checkpoints = [budget // 4, budget // 2, budget]
     results: dict[str, list[dict[str, float]]] = {}
     t0 = time.perf_counter()
+    saved: dict[str, list[dict[str, float]]] = {}
+    reused: list[str] = []
+    reused_from, reused_load = "", [0.0, 0.0, 0.0]
+    if args.only and not args.smoke:
+        old = json.loads(RESULTS.read_text())
+        if old.get("budget", 32000) != budget or old.get("seeds", [0, 1, 2, 3, 4]) != seeds:
+            raise SystemExit(f"{RESULTS}: saved results are for another budget or seeds")
+        saved = old["results"]
+        reused_from = old["command"]
+        reused_load = old["load"]
     for label, runner in methods(args.smoke, budget, args.variants):
+        if args.only and not any(label.startswith(o) for o in args.only):
+            if label in saved:
+                results[label] = saved[label]
+                reused.append(label)
+            continue
         for seed in seeds:
             t1 = time.perf_counter()
             m = measure(problem, runner(problem, seed), checkpoints, prefs, n_prot)
@@ -260,7 +282,8 @@ def main(argv: list[str] | None = None) -> str:
     total = time.perf_counter() - t0
     cmd = ".venv/bin/python -m tools.bench.ngrams" + (" --smoke" if args.smoke else "") + (
         f" --budget {budget}" if budget != 32000 and not args.smoke else "") + (
-        " --variants" if args.variants else "")
+        " --variants" if args.variants else "") + "".join(
+        f" --only '{o}'" for o in args.only or [])
     text = (f"## mogfn-ngrams — MOGFN-PC vs NSGA-II vs random search on N-grams "
             f"(bigrams AV, VC, CA; lengths {problem.space.env.min_length}-"
             f"{problem.space.env.max_length}), {budget} evaluations each\n\n"
@@ -270,16 +293,20 @@ def main(argv: list[str] | None = None) -> str:
             f"shared with other jobs, torch 1 thread; total {total / 60:.1f} min. "
             f"Mean ± standard error over seeds. Archive = everything the method evaluated "
             f"(equal evaluations); protocol = best of {n_prot} sampler draws for each of "
-            f"{len(prefs)} weight vectors (outside the budget).\n\n"
+            f"{len(prefs)} weight vectors (outside the budget)."
+            + (f" Rows {', '.join(reused)}: from the saved results of `{reused_from}` (same "
+               f"budget and seeds; load average at its start {reused_load[0]:.2f} / "
+               f"{reused_load[1]:.2f} / {reused_load[2]:.2f})." if reused else "")
+            + "\n\n"
             + table(results, checkpoints)
             + "\n\nMOGFN-PC minus baseline (mean difference; two-sided Mann-Whitney U p; "
               "verdict at p < 0.05):\n\n" + significance(results) + "\n")
     print(text)
     if not args.smoke:  # raw numbers and the section text, even with --no-write
-        out = DOC.parent / "bench_results" / "mogfn_ngrams.json"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({"command": cmd, "load": load, "results": results,
-                                   "section": text}, indent=1))
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps({"command": cmd, "load": load, "budget": budget,
+                                       "seeds": seeds, "results": results, "section": text},
+                                      indent=1))
     if not args.no_write:
         write_section("mogfn-ngrams", text)
     return text
