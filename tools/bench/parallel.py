@@ -111,7 +111,8 @@ def rows_for(runs: list[dict[str, Any]], cheap: bool) -> list[list[Any]]:
         elif cheap:  # the points cost nothing: all of the difference is overhead
             over = f"{1000 * (r['solve'] - base['solve']) / n:.2f} ms"
         else:  # against a perfect split of the serial work over the workers
-            over = f"{1000 * (r['solve'] - base['solve'] / WORKERS) / n:.1f} ms"
+            ms = 1000 * (r["solve"] - base["solve"] / WORKERS) / n
+            over = f"{ms:.1f} ms" if ms > 0 else f"{ms:.1f} ms (0 within noise)"
         rows.append([r["backend"], f"{r['load']:.2f}", f"{r['total']:.1f} s",
                      f"{r['startstop']:.1f} s", f"{r['solve']:.1f} s",
                      f"{base['solve'] / r['solve']:.2f}x", f"{base['total'] / r['total']:.2f}x",
@@ -124,13 +125,13 @@ HEADER = ["backend", "load (1 min) at start", "total", "start+stop", "solve",
 
 
 def report(results: dict[str, list[dict[str, Any]]], sizes: dict[str, tuple[int, int]],
-           command: str) -> str:
+           command: str, when: str) -> str:
     import dask
     import ray
 
     parts = [
         "## Parallel evaluation: serial vs processes vs Dask vs Ray, 2 workers\n\n"
-        f"Measured {datetime.date.today()} on {platform.machine()} ({os.cpu_count()} cores, "
+        f"Measured {when} on {platform.machine()} ({os.cpu_count()} cores, "
         "shared with other work), Python "
         f"{platform.python_version()}, Dask {dask.__version__}, Ray {ray.__version__}. "
         "NSGA-II on a 6-variable ZDT1, seed 0, `evaluation: {backend: ..., workers: 2}` "
@@ -154,7 +155,37 @@ def report(results: dict[str, list[dict[str, Any]]], sizes: dict[str, tuple[int,
         budget, batch = sizes[kind]
         parts.append(f"\n### {titles[kind]}: {budget} evaluations, batches of {batch}\n\n"
                      + markdown_table(HEADER, rows_for(runs, kind == "cheap")) + "\n")
+    parts.append("\n" + notes(results))
     return "".join(parts)
+
+
+def notes(results: dict[str, list[dict[str, Any]]]) -> str:
+    """How to read the tables, with this run's numbers."""
+    loads = [r["load"] for runs in results.values() for r in runs]
+    start = {b: [r["startstop"] for runs in results.values() for r in runs
+                 if r["backend"] == b] for b in BACKENDS}
+    span = ", ".join(
+        f"{b} {min(v):.0f} s" if round(min(v)) == round(max(v))
+        else f"{b} {min(v):.0f} to {max(v):.0f} s"
+        for b, v in start.items() if v and b != "serial")
+    text = (
+        f"Reading the tables: the load average was {min(loads):.1f} to {max(loads):.1f} "
+        f"on {os.cpu_count()} cores during the arms (other work ran alongside), so they "
+        "carry its noise. The waiting arm compares the backends cleanly: each one splits "
+        "the solver's loop over the 2 workers; what separates them is starting and "
+        f"stopping the workers ({span} here), paid once per run, so only runs much longer "
+        "than that gain from Dask or Ray on one machine. The computing arm measures how "
+        "much CPU each run got from the shared cores as much as the backend (the serial "
+        "run itself got")
+    comp = results.get("computing")
+    if comp:
+        n = comp[0]["n"]
+        text += f" about {0.5 * n / comp[0]['solve']:.1f} of a core)."
+    else:
+        text += " what the others left)."
+    text += (" The cheap arm is what parallel evaluation adds to each point of a batch; "
+             "for objectives cheaper than that, stay serial.\n")
+    return text
 
 
 def main() -> None:
@@ -173,12 +204,15 @@ def main() -> None:
         sizes = {"waiting": (8, 4), "computing": (4, 4), "cheap": (100, 50)}
     backends = args.backends.split(",")
     results: dict[str, list[dict[str, Any]]] = {}
+    started = datetime.datetime.now(datetime.UTC)
     for kind, (budget, batch) in sizes.items():
         results[kind] = [arm(kind, b, budget, batch) for b in backends]
     command = ".venv/bin/python -m tools.bench.parallel" + (
         f" --budget {args.budget}" if args.budget != 200 else "") + (
         f" --cpu-budget {args.cpu_budget}" if args.cpu_budget != 60 else "")
-    body = report(results, sizes, command)
+    ended = datetime.datetime.now(datetime.UTC)
+    when = f"{started:%Y-%m-%d %H:%M} to {ended:%H:%M} UTC"
+    body = report(results, sizes, command, when)
     print(body)
     if not args.smoke and backends == list(BACKENDS):
         write_section("parallel", body)
