@@ -44,3 +44,17 @@ def test_bench_smoke_produces_full_table() -> None:
         for r in rows:
             assert all(re.search(r"\(p=[\d.]+, (wins|loses|n\.s\.)\)", c)
                        for c in r.split("|")[2:-1]), r
+
+
+def test_uniform_sampler_l1_is_zero_at_beta_zero_and_grows_with_beta() -> None:
+    import numpy as np
+
+    from moalign.problems import get_problem
+    from moalign.solvers.mogfn import exact_l1
+    from tools.bench.mogfn import _UniformSampler
+
+    problem = get_problem("hypergrid")(height=4)
+    uni = _UniformSampler(problem.space.env)
+    prefs = np.array([[0.5, 0.5]])
+    l1 = [exact_l1(problem, uni, prefs, b) for b in (1e-9, 1.0, 16.0)]
+    assert l1[0] < 1e-6 and l1[0] < l1[1] < l1[2] < 2.0
