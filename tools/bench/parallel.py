@@ -195,7 +195,7 @@ def main() -> None:
     ap.add_argument("--cpu-budget", type=int, default=60)
     ap.add_argument("--backends", default=",".join(BACKENDS))
     args = ap.parse_args()
-    # Ray's workers import this module by name, from the repository root
+    # Ray's workers import this module by name: they need the repository root on their path
     os.environ["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     sizes = {"waiting": (args.budget, 20), "computing": (args.cpu_budget, 20),
