@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 pytestmark = pytest.mark.slow
-PROBLEM = Path(__file__).with_name("slow_problem.py")
+PROBLEM = Path(__file__).with_name("held_problem.py")
 REPO = Path(__file__).parents[2]
 OUTAGE = 12.0  # seconds without a server; the runner flushes every 10 s
 HOLD_AT = 20  # the batch that waits for the server to be back (30 are left then)
