@@ -11,7 +11,7 @@ column per judge in the constraint convention: pass -1, violate +1, could not ju
 
 Example:
     >>> from moalign.core.objective import Objective, ObjectiveSet
-    >>> objs = ObjectiveSet([Objective("frac", lambda x: x, bounds=(0.0, 1.0))])
+    >>> objs = ObjectiveSet([Objective("frac", lambda x: x, "maximize", bounds=(0.0, 1.0))])
     >>> F = np.array([[0.9], [0.5]]); G = np.array([[1.0], [-1.0]])
     >>> judged_metrics(objs, ["short"], F, G)
     {'val/pass/short': 0.5, 'val/pass/all': 0.5, 'val/judged/frac': 0.25}

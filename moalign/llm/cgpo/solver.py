@@ -194,7 +194,7 @@ class _Run:
                     "optimizer": self.optimizer.state_dict(),
                     "tasks": {t.name: t.state_dict() for t in self.tasks}}, tmp)
         tmp.replace(self.state_dir / name)
-        self.ctx.save_state({"step": self.step, "file": name})
+        self.ctx.save_state({"step": self.step, "file": str((self.state_dir / name).resolve())})
         files = sorted(self.state_dir.glob("state-*.pt"),
                        key=lambda f: int(f.stem.partition("-")[2]))
         for old in files[:-KEEP_STATES]:
@@ -203,9 +203,7 @@ class _Run:
     def _restore(self, state: dict[str, Any]) -> None:
         import torch
 
-        if self.state_dir is None:
-            return
-        path = self.state_dir / str(state["file"])
+        path = Path(state["file"])
         if not path.is_file():
             raise FileNotFoundError(f"cgpo: cannot resume, the state file {path} is gone; "
                                     "start a new run")
