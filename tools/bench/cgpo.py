@@ -37,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from tools.bench.report import mean_se
+
 ROOT = Path(__file__).resolve().parents[2]
 ARMS = ["grpo", "crpg", "codpo", "crraft"]
 N_VALIDATION = 64
@@ -114,12 +116,6 @@ def curve(run: dict[str, Any], key: str) -> tuple[np.ndarray, np.ndarray]:
     return np.array([r["step"] for r in rows]), np.array([r[key] for r in rows])
 
 
-def _mse(x: list[float] | np.ndarray, digits: int = 3) -> str:
-    x = np.asarray(x, dtype=float)
-    se = x.std(ddof=1) / np.sqrt(len(x)) if len(x) > 1 else float("nan")
-    return f"{x.mean():.{digits}f} ± {se:.{digits}f}"
-
-
 def table(runs: list[dict[str, Any]]) -> str:
     from tools.bench.report import markdown_table
 
@@ -129,8 +125,8 @@ def table(runs: list[dict[str, Any]]) -> str:
     last = {a: {k: [curve(r, k)[1][-1] for r in rs] for k in keys} for a, rs in by_arm.items()
             if rs}
     header = ["arm", *[k.removeprefix("val/") for k in keys], "seconds"]
-    rows = [[a, *[_mse(last[a][k], 2) for k in keys],
-             _mse([r["seconds"] for r in by_arm[a]], 0)] for a in last]
+    rows = [[a, *[mean_se(last[a][k], 2) for k in keys],
+             mean_se([r["seconds"] for r in by_arm[a]], 0)] for a in last]
     out = markdown_table(header, rows)
     if "grpo" in last:
         diff_rows = []
@@ -138,7 +134,7 @@ def table(runs: list[dict[str, Any]]) -> str:
             if a == "grpo":
                 continue
             diff_rows.append([f"{a} − grpo", *[
-                _mse(np.array(last[a][k]) - np.array(last["grpo"][k]), 2)
+                mean_se(np.array(last[a][k]) - np.array(last["grpo"][k]), 2)
                 for k in CURVES]])
         out += "\n\nPaired differences (same seed) at the last step:\n\n" + markdown_table(
             ["arms", *[k.removeprefix("val/") for k in CURVES]], diff_rows)

@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from tools.bench.report import mean_se
+
 ROOT = Path(__file__).resolve().parents[2]
 OBJECTIVES = ["sevens", "threes", "near_len"]
 MODES = ["fixed", "hypervolume", "gradient"]
@@ -103,12 +105,6 @@ def summarize(run: dict[str, Any]) -> dict[str, Any]:
             "seconds": run["seconds"]}
 
 
-def _mse(x: list[float] | np.ndarray, digits: int = 3) -> str:
-    a = np.asarray(x, dtype=float)
-    se = a.std(ddof=1) / np.sqrt(len(a)) if len(a) > 1 else 0.0
-    return f"{a.mean():.{digits}f} ± {se:.{digits}f}"
-
-
 def _steps_cell(values: list[int | None], steps: int) -> str:
     hit = [v for v in values if v is not None]
     if not hit:
@@ -131,11 +127,11 @@ def table(runs: list[dict[str, Any]], steps: int) -> tuple[str, str]:
             s = list(per_seed.values())
             finals = np.stack([x["final"] for x in s])
             rows.append([weighting, mode, len(s),
-                         *(_mse(finals[:, j]) for j in range(len(OBJECTIVES))),
-                         _mse([x["hv_v0"] for x in s], 4),
-                         _mse([x["hv_fixed"][-1] for x in s], 4),
+                         *(mean_se(finals[:, j]) for j in range(len(OBJECTIVES))),
+                         mean_se([x["hv_v0"] for x in s], 4),
+                         mean_se([x["hv_fixed"][-1] for x in s], 4),
                          _steps_cell([x["to_threshold"] for x in s], steps),
-                         _mse([x["seconds"] for x in s], 0)])
+                         mean_se([x["seconds"] for x in s], 0)])
             if mode == "fixed" or not by_mode["fixed"]:
                 continue
             seeds = sorted(set(per_seed) & set(by_mode["fixed"]))
@@ -143,9 +139,9 @@ def table(runs: list[dict[str, Any]], steps: int) -> tuple[str, str]:
                        for k in seeds]
             d_v0 = [per_seed[k]["hv_v0"] - by_mode["fixed"][k]["hv_v0"] for k in seeds]
             d_obj = [per_seed[k]["final"] - by_mode["fixed"][k]["final"] for k in seeds]
-            diffs.append([weighting, f"{mode} − fixed", len(seeds), _mse(d_fixed, 4),
-                          _z(d_fixed), _mse(d_v0, 4),
-                          *(_mse(np.asarray(d_obj)[:, j]) for j in range(len(OBJECTIVES)))])
+            diffs.append([weighting, f"{mode} − fixed", len(seeds), mean_se(d_fixed, 4),
+                          _z(d_fixed), mean_se(d_v0, 4),
+                          *(mean_se(np.asarray(d_obj)[:, j]) for j in range(len(OBJECTIVES)))])
     arms = markdown_table(["weights", "arm", "seeds", *OBJECTIVES, "HV vs v_0",
                            "HV vs fixed ref", f"steps to HV ≥ {THRESHOLD}", "seconds"], rows)
     paired = markdown_table(["weights", "difference", "seeds", "HV vs fixed ref", "in s.e.",

@@ -53,7 +53,7 @@ from moalign.solvers import Budget, RunContext, get_solver
 from moalign.solvers.memo import EvaluationMemo
 from moalign.solvers.mogfn import evaluate_sampler, exact_l1
 from moalign.solvers.mogfn.evaluation import pareto_recall, true_pareto_set
-from tools.bench.report import DOC, markdown_table, write_section
+from tools.bench.report import DOC, markdown_table, mean_se, write_section
 
 Run = dict[str, Any]
 
@@ -209,13 +209,6 @@ def measure(problem: Problem, run: Run, checkpoints: list[int]) -> dict[str, flo
     return out
 
 
-def _fmt(vals: list[float], digits: int = 3) -> str:
-    a = np.asarray(vals, dtype=float)
-    if len(a) == 1:
-        return f"{a[0]:.{digits}f}"
-    return f"{a.mean():.{digits}f} ± {a.std(ddof=1) / np.sqrt(len(a)):.{digits}f}"
-
-
 def methods(smoke: bool, budget: int, distinct: bool = False
             ) -> list[tuple[str, Callable[[Problem, int], Run]]]:
     """(label, runner(problem, seed)) of the compared methods at one budget; ``distinct``:
@@ -252,13 +245,15 @@ def table(problem: Problem, results: dict[str, list[dict[str, float]]],
     for label, runs in results.items():
         row: list[object] = [label]
         for c in checkpoints:
-            row += [_fmt([r[f"hv@{c}"] for r in runs], 4), _fmt([r[f"recall@{c}"] for r in runs])]
-        row += [_fmt([r["eval_hv"] for r in runs], 4), _fmt([r["eval_r2"] for r in runs]),
-                _fmt([r["eval_diversity"] for r in runs], 2),
-                _fmt([r["eval_pareto_recall"] for r in runs])]
-        row.append(f"{_fmt([r['l1'] for r in runs])} ({runs[0]['beta']:g})"
+            row += [mean_se([r[f"hv@{c}"] for r in runs], 4),
+                    mean_se([r[f"recall@{c}"] for r in runs])]
+        row += [mean_se([r["eval_hv"] for r in runs], 4), mean_se([r["eval_r2"] for r in runs]),
+                mean_se([r["eval_diversity"] for r in runs], 2),
+                mean_se([r["eval_pareto_recall"] for r in runs])]
+        row.append(f"{mean_se([r['l1'] for r in runs])} ({runs[0]['beta']:g})"
                    if "l1" in runs[0] else "—")
-        row += [_fmt([r["wall_s"] for r in runs], 1), _fmt([r["traj_per_s"] for r in runs], 0)]
+        row += [mean_se([r["wall_s"] for r in runs], 1),
+                mean_se([r["traj_per_s"] for r in runs], 0)]
         rows.append(row)
     return markdown_table(header, rows)
 

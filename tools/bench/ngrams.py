@@ -54,7 +54,7 @@ from moalign.scalarize import simplex_grid
 from moalign.solvers import Budget, RunContext
 from moalign.solvers.mogfn import evaluate_sampler
 from tools.bench.mogfn import GAEncoding, run_gfn, run_nsga2
-from tools.bench.report import DOC, markdown_table, write_section
+from tools.bench.report import DOC, markdown_table, mean_se, write_section
 
 Run = dict[str, Any]
 RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "ngrams_bigrams.yaml"
@@ -178,13 +178,6 @@ def measure(problem: Problem, run: Run, checkpoints: list[int], prefs: np.ndarra
     return out
 
 
-def _fmt(vals: list[float], digits: int = 3) -> str:
-    a = np.asarray(vals, dtype=float)
-    if len(a) == 1:
-        return f"{a[0]:.{digits}f}"
-    return f"{a.mean():.{digits}f} ± {a.std(ddof=1) / np.sqrt(len(a)):.{digits}f}"
-
-
 COLUMNS = [("hv", "HV (archive)", 4, True), ("r2", "R2 ↓ (archive)", 3, False),
            ("topk_reward", f"top-{TOP_K} reward", 3, True),
            ("topk_div", f"top-{TOP_K} diversity", 2, True),
@@ -198,9 +191,10 @@ def table(results: dict[str, list[dict[str, float]]], checkpoints: list[int]) ->
     rows = []
     for label, runs in results.items():
         row: list[object] = [label]
-        row += [_fmt([r[f"hv@{c}"] for r in runs], 4) for c in checkpoints[:-1]]
-        row += [_fmt([r[k] for r in runs], d) for k, _, d, _ in COLUMNS]
-        row += [_fmt([r["mean_reward"] for r in runs], 4), _fmt([r["wall_s"] for r in runs], 1)]
+        row += [mean_se([r[f"hv@{c}"] for r in runs], 4) for c in checkpoints[:-1]]
+        row += [mean_se([r[k] for r in runs], d) for k, _, d, _ in COLUMNS]
+        row += [mean_se([r["mean_reward"] for r in runs], 4),
+                mean_se([r["wall_s"] for r in runs], 1)]
         rows.append(row)
     return markdown_table(header, rows)
 

@@ -10,6 +10,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 DOC = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"
 HEADER = (
     "# Benchmarks\n\n"
@@ -28,6 +30,19 @@ def write_section(name: str, body: str, doc: Path = DOC) -> None:
         text.rstrip() + "\n\n" + block + "\n")
     doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text(text)
+
+
+def mean_se(values: Sequence[float] | np.ndarray, digits: int = 3) -> str:
+    """``mean ± standard error`` (ddof 1) of ``values``; a single value alone.
+
+    Example:
+        >>> mean_se([1.0, 2.0, 3.0], 2), mean_se([0.5])
+        ('2.00 ± 0.58', '0.500')
+    """
+    a = np.asarray(values, dtype=float)
+    if len(a) == 1:
+        return f"{a[0]:.{digits}f}"
+    return f"{a.mean():.{digits}f} ± {a.std(ddof=1) / np.sqrt(len(a)):.{digits}f}"
 
 
 def markdown_table(header: list[str], rows: Sequence[Sequence[object]]) -> str:

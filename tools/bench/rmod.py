@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from tools.bench.report import mean_se
+
 OBJECTIVES = ["sevens", "threes", "near_len"]
 CONFIG = {"K": 8, "B": 4, "lam": 1.0, "steps": 10, "max_new_tokens": 16, "torch_threads": 1}
 N_PROMPTS = 64
@@ -82,12 +84,6 @@ def run_seed(seed: int, values: str, n_prompts: int,
             "methods": result.info["methods"]}
 
 
-def _mse(x: list[float], digits: int = 3) -> str:
-    a = np.asarray(x, dtype=float)
-    se = a.std(ddof=1) / np.sqrt(len(a)) if len(a) > 1 else 0.0
-    return f"{a.mean():.{digits}f} ± {se:.{digits}f}"
-
-
 def report(runs: list[dict[str, Any]], cmd: str, load: tuple[float, float]) -> str:
     from tools.bench.report import markdown_table
 
@@ -95,10 +91,10 @@ def report(runs: list[dict[str, Any]], cmd: str, load: tuple[float, float]) -> s
     rows = []
     for m in names:
         s = [r["methods"][m] for r in runs]
-        rows.append([m, *(_mse([x[f"mean/{o}"] for x in s]) for o in OBJECTIVES),
-                     _mse([x["worst"] for x in s]),
-                     _mse([x.get("cost_vs_plain", 1.0) for x in s], 2),
-                     _mse([x["cost_vs_best_of_k"] for x in s], 2)
+        rows.append([m, *(mean_se([x[f"mean/{o}"] for x in s]) for o in OBJECTIVES),
+                     mean_se([x["worst"] for x in s]),
+                     mean_se([x.get("cost_vs_plain", 1.0) for x in s], 2),
+                     mean_se([x["cost_vs_best_of_k"] for x in s], 2)
                      if all("cost_vs_best_of_k" in x for x in s) else "—"])
     diffs = []
     for m in names:
@@ -107,7 +103,7 @@ def report(runs: list[dict[str, Any]], cmd: str, load: tuple[float, float]) -> s
         d = [r["methods"]["rmod"]["worst"] - r["methods"][m]["worst"] for r in runs]
         a = np.asarray(d)
         se = a.std(ddof=1) / np.sqrt(len(a)) if len(a) > 1 else 0.0
-        diffs.append([f"rmod − {m}", _mse(d), f"{a.mean() / se:+.1f}" if se > 0 else "n/a"])
+        diffs.append([f"rmod − {m}", mean_se(d), f"{a.mean() / se:+.1f}" if se > 0 else "n/a"])
     table = markdown_table(["method", *OBJECTIVES, "worst-case", "time / plain",
                             "time / best-of-K"], rows)
     paired = markdown_table(["worst-case difference", "mean ± s.e.", "in s.e."], diffs)
