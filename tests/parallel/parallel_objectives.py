@@ -103,3 +103,25 @@ def uneven(x: np.ndarray) -> np.ndarray:
     batches with stragglers."""
     time.sleep(0.3 if np.any(x[:, 0] < 0.5) else 0.05)
     return x[:, 0]
+
+
+def same_archive(a: moalign.Archive, b: moalign.Archive) -> None:
+    """Assert two archives hold the same points, values and steps."""
+    np.testing.assert_array_equal(np.asarray(a.X), np.asarray(b.X))
+    np.testing.assert_array_equal(a.F, b.F)
+    np.testing.assert_array_equal(a.step, b.step)
+
+
+def check_killed_worker_run(tmp_path: Path, backend: str) -> None:
+    """NSGA-II on ``backend`` with 2 workers, one killed mid-batch once: the archive is the
+    serial one, a point was retried and none was lost."""
+    serial = moalign.optimize(zdt_like(), "nsga2", {"pop_size": 8}, budget=24, seed=3)
+    problem = zdt_like(KillOnce(marker_in(tmp_path)))
+    par = moalign.optimize(problem, "nsga2", {"pop_size": 8}, budget=24, seed=3,
+                           executor={"backend": backend, "workers": 2, "chunk": 2})
+    assert Path(marker_in(tmp_path)).exists()
+    np.testing.assert_array_equal(serial.archive.F, par.archive.F)
+    np.testing.assert_array_equal(np.asarray(serial.archive.X), np.asarray(par.archive.X))
+    stats = par.info["evaluation"]
+    assert stats["backend"] == backend and stats["lost_points"] == 0
+    assert stats["retried_points"] >= 1 and par.archive.n_failed == 0

@@ -4,9 +4,6 @@ batches in flight."""
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
-
 import numpy as np
 import parallel_objectives as po
 import pytest
@@ -17,25 +14,13 @@ from moalign.solvers import Budget, get_solver
 from moalign.solvers.context import RunContext, load_checkpoint
 
 
-@pytest.fixture(scope="module")
-def pool():
-    with ProcessPoolExecutor(2, mp_context=get_context("spawn")) as ex:
-        yield ex
-
-
-def _same(a: moalign.Archive, b: moalign.Archive) -> None:
-    np.testing.assert_array_equal(np.asarray(a.X), np.asarray(b.X))
-    np.testing.assert_array_equal(a.F, b.F)
-    np.testing.assert_array_equal(a.step, b.step)
-
-
 @pytest.mark.parametrize("budget", [{"evaluations": 23}, {"steps": 4}])
 def test_in_flight_records_the_serial_archive(pool, budget):
     serial = moalign.optimize(po.zdt_like(), "random", {"batch_size": 5}, budget=budget,
                               seed=8)
     par = moalign.optimize(po.zdt_like(), "random", {"batch_size": 5, "in_flight": 3},
                            budget=budget, seed=8, executor=pool)
-    _same(serial.archive, par.archive)
+    po.same_archive(serial.archive, par.archive)
 
 
 def test_in_flight_overlaps_stragglers(pool):
@@ -68,7 +53,7 @@ def test_stopped_with_batches_in_flight_resumes_as_uninterrupted(pool, tmp_path)
     ckpt = load_checkpoint(tmp_path / "checkpoint.pkl")
     assert len(ckpt.solver_state["pending"]) == 1  # drawn, not recorded
     resumed = run(checkpoint_dir=tmp_path, evaluation=pool, resume_from=ckpt)
-    _same(full.archive, resumed.archive)
+    po.same_archive(full.archive, resumed.archive)
 
 
 def test_collect_out_of_order_is_refused():

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import parallel_objectives as po
 import pytest
-
-import moalign
 
 pytest.importorskip("distributed")
 
@@ -16,16 +12,7 @@ pytest.importorskip("distributed")
 def test_dask_local_cluster_survives_a_killed_worker(tmp_path):
     """``backend: dask`` starts a LocalCluster; a worker killed mid-batch costs nothing:
     the archive is the serial one."""
-    serial = moalign.optimize(po.zdt_like(), "nsga2", {"pop_size": 8}, budget=24, seed=3)
-    problem = po.zdt_like(po.KillOnce(po.marker_in(tmp_path)))
-    par = moalign.optimize(problem, "nsga2", {"pop_size": 8}, budget=24, seed=3,
-                           executor={"backend": "dask", "workers": 2, "chunk": 2})
-    assert Path(po.marker_in(tmp_path)).exists()
-    np.testing.assert_array_equal(serial.archive.F, par.archive.F)
-    np.testing.assert_array_equal(np.asarray(serial.archive.X), np.asarray(par.archive.X))
-    stats = par.info["evaluation"]
-    assert stats["backend"] == "dask" and stats["lost_points"] == 0
-    assert stats["retried_points"] >= 1 and par.archive.n_failed == 0
+    po.check_killed_worker_run(tmp_path, "dask")
 
 
 def test_dask_scheduler_address_and_raising_points():

@@ -22,17 +22,6 @@ from moalign.solvers.context import load_checkpoint
 X = np.random.default_rng(3).random((13, 4))
 
 
-@pytest.fixture(scope="module")
-def pool():
-    """Two spawned worker processes, shared by the tests that do not break them."""
-    with ProcessPoolExecutor(2, mp_context=get_context("spawn")) as ex:
-        yield ex
-
-
-def _same(a: moalign.Archive, b: moalign.Archive) -> None:
-    np.testing.assert_array_equal(np.asarray(a.X), np.asarray(b.X))
-    np.testing.assert_array_equal(a.F, b.F)
-    np.testing.assert_array_equal(a.step, b.step)
 
 
 def test_batches_come_back_in_order(pool):
@@ -50,7 +39,7 @@ def test_same_seed_same_run_as_serial(pool, solver, config):
     problem = po.zdt_like()
     serial = moalign.optimize(problem, solver, config, budget=30, seed=5)
     par = moalign.optimize(problem, solver, config, budget=30, seed=5, executor=pool)
-    _same(serial.archive, par.archive)
+    po.same_archive(serial.archive, par.archive)
     assert par.info["evaluation"]["chunks"] >= 8
 
 
@@ -60,7 +49,7 @@ def test_thread_executor_and_recipe_style_mapping():
     with ThreadPoolExecutor(3) as threads:
         par = moalign.optimize(problem, "random", {"batch_size": 5}, budget=12, seed=2,
                                executor=threads)
-    _same(serial.archive, par.archive)
+    po.same_archive(serial.archive, par.archive)
     with open_evaluator({"backend": "serial"}) as ev:
         assert ev is None
     with pytest.raises(ValueError, match="evaluation.nodes: unknown key"):
@@ -97,7 +86,7 @@ def test_killed_worker_loses_no_evaluation(tmp_path):
     par = moalign.optimize(problem, "nsga2", {"pop_size": 8}, budget=24, seed=1,
                            executor={"backend": "processes", "workers": 2})
     assert Path(po.marker_in(tmp_path)).exists()
-    _same(serial.archive, par.archive)
+    po.same_archive(serial.archive, par.archive)
     stats = par.info["evaluation"]
     assert stats["retried_points"] >= 1 and stats["lost_points"] == 0
     assert stats["executors_replaced"] >= 1 and par.archive.n_failed == 0
@@ -184,4 +173,4 @@ def test_interrupted_parallel_run_resumes_as_uninterrupted(pool, tmp_path):
     assert first.archive.n_evals == 12
     resumed = run(checkpoint_dir=tmp_path, evaluation=pool,
                   resume_from=load_checkpoint(tmp_path / "checkpoint.pkl"))
-    _same(full.archive, resumed.archive)
+    po.same_archive(full.archive, resumed.archive)
