@@ -191,7 +191,10 @@ def lhd(ref: float, hv: float) -> float:
 
 
 def report(records: list[dict[str, Any]], command: str, write: bool = True) -> str:
-    """Markdown section: table of median [min, max] LHD and HV per problem and method."""
+    """Markdown section: table of median [min, max] LHD and HV per problem and method, with a
+    two-sided Mann-Whitney U test of each method's HV against qNEHVI's."""
+    from scipy.stats import mannwhitneyu
+
     from tools.bench.report import markdown_table
 
     rows, curves = [], {}
@@ -208,15 +211,17 @@ def report(records: list[dict[str, Any]], command: str, write: bool = True) -> s
             it = np.array([r["wall_s"] / max(r["n_iterations"], 1) for r in mr])
             steps = mr[0]["n_steps"]
             ratio = f"{np.median(hv) / np.median(bo):.2f}" if bo and np.median(bo) > 0 else "-"
+            p = ("" if method == "qnehvi" or not bo else
+                 f"{mannwhitneyu(hv, bo, alternative='two-sided').pvalue:.3f}")
             rows.append([pname, method, len(mr), mr[0]["budget"],
                          f"{np.median(ld):.3f} [{ld.min():.3f}, {ld.max():.3f}]",
-                         f"{np.median(hv):.4f} [{hv.min():.4f}, {hv.max():.4f}]", ratio,
+                         f"{np.median(hv):.4f} [{hv.min():.4f}, {hv.max():.4f}]", ratio, p,
                          f"{np.median(it):.1f}", "-" if steps is None else steps])
             curves[(pname, method)] = (ref, mr)
-        rows.append([pname, f"*reference: {source}, HV {ref:.4f}*", "", "", "", "", "", "", ""])
+        rows.append([pname, f"*reference: {source}, HV {ref:.4f}*", *[""] * 8])
     table = markdown_table(["problem", "method", "seeds", "evals", "LHD median [min, max]",
                             "normalized HV median [min, max]", "HV / qNEHVI (medians)",
-                            "s / iteration",
+                            "p vs qNEHVI (Mann-Whitney)", "s / iteration",
                             "train steps"], rows)
     if write:
         _plot(curves)
@@ -243,58 +248,85 @@ def report(records: list[dict[str, Any]], command: str, write: bool = True) -> s
         f"runs take {bo_range} min each here, and the cells with fewer than {most} seeds are: "
         f"{short}. Summed wall time of all runs in the table: {sum(hours.values()):.1f} hours "
         f"({compute}; NSGA-II and random search take seconds); with runs sharing the cores "
-        "their CPU time is at most that.\n\n"
+        "their CPU time is at most that. p: two-sided Mann-Whitney U test of the cell's HVs "
+        "against qNEHVI's (5 seeds against 5: the smallest possible p is 0.008).\n\n"
         + table + "\n\n![LHD vs evaluations](img/psl_lhd.png)\n"
     )
     return body
 
 
+SYMMETRIC: dict[str, tuple[str, list[str]]] = {
+    "the problem's point for all": ("qnehvi", ["psl-run-ref", "psl-all", "svh-psl-all"]),
+    "a point inferred from the data for all": (
+        "qnehvi-inferred", ["psl", "psl-round", "psl-explore", "svh-psl"]),
+}  # the variants report's two symmetric comparisons: baseline and the arms set against it
+
 VARIANTS_HEADER = (
-    "## psl: the PSL options against qNEHVI\n\n"
-    "Runs: `.venv/bin/python -m tools.bench.psl --methods psl-run-ref psl-all --problems "
-    "zdt1 zdt2 zdt3 dtlz2 --seeds 0 1 2 --jobs 2 --results "
-    "docs/bench_results/psl/psl_variants.jsonl`; table: `.venv/bin/python -m "
-    "tools.bench.psl --report-variants`. Same protocol and budget as the table above; the "
-    "psl, svh-psl and qnehvi rows are that table's records. `psl-run-ref`: the greedy "
-    "selection's reference point is the run's (the problem's point, the one qNEHVI's "
-    "acquisition gets: the symmetric comparison); `psl-round`: z recomputed each round; "
-    "`psl-explore`: one exploration pick per round; `psl-all`: the three together. "
-    "Measured 2026-12-02, 13:04-14:43 UTC, two runs at a time on 2 cores shared with "
-    "other work (load average 1.4-7), so the records' wall times say nothing about the "
-    "methods and only hypervolumes are shown; `psl-round` and `psl-explore` alone were not "
-    "run yet. With 3 seeds against 5 the smallest two-sided Mann-Whitney p is 0.036.\n\n")
+    "## psl: the PSL options against qNEHVI, one reference point for all\n\n"
+    "Runs: `.venv/bin/python -m tools.bench.psl --methods psl-all psl-round psl-explore "
+    "qnehvi-inferred --jobs 2 --results docs/bench_results/psl/psl_variants.jsonl` (with "
+    "`--problems`/`--seeds` to run it in parts); table: `.venv/bin/python -m "
+    "tools.bench.psl --report-variants`. Same protocol, budget and scoring as the table "
+    "above (normalized HV, reference point 1.1); the psl, svh-psl and qnehvi rows are that "
+    "table's records. What differs is the reference point the methods *select* with. "
+    "First table: the problem's point for all (`qnehvi` as above; `psl-run-ref`: PSL's "
+    "greedy selection uses the run's point; `psl-all`: that, z recomputed each round and "
+    "one exploration pick per round; `svh-psl-all`: the same options on SVH-PSL). Second "
+    "table: a point inferred from the data for all (`qnehvi-inferred`: BoTorch's "
+    "`infer_reference_point` on the observed front; `psl`: the reference code's maximum "
+    "over front and candidates; `psl-round`: z recomputed each round; `psl-explore`: one "
+    "exploration pick per round). p: two-sided Mann-Whitney U against the table's "
+    "baseline (with 3 seeds against 5 the smallest possible is 0.036, 5 against 5 0.008); "
+    "paired change: median over common seeds of the arm minus its base method (psl or "
+    "svh-psl with the reference settings). s / iteration: median wall time per round; "
+    "comparable only between records run under the same load (see the dates in "
+    "docs/psl.md).\n\n")
 
 
 def variants_report(records: list[dict[str, Any]]) -> str:
-    """Markdown: PSL, SVH-PSL and their :data:`VARIANTS` against qNEHVI per problem: median
-    normalized HV [min, max], the ratio of medians, a two-sided Mann-Whitney U test against
-    qNEHVI and the paired (same seed) median difference from the base method."""
+    """Markdown: per :data:`SYMMETRIC` comparison and problem, the baseline and each arm:
+    median normalized HV [min, max], the ratio of medians, a two-sided Mann-Whitney U test
+    against the baseline, the paired (same seed) median change from the arm's base method
+    and the median seconds per iteration."""
     from scipy.stats import mannwhitneyu
 
     from tools.bench.report import markdown_table
 
-    names = ["psl", "svh-psl", *VARIANTS]
-    rows = []
-    for pname in PROBLEMS:
-        recs = {m: {r["seed"]: r["hv"] for r in records
-                    if r["problem"] == pname and r["method"] == m} for m in [*names, "qnehvi"]}
-        bo = np.array(list(recs["qnehvi"].values()))
-        if not any(recs[m] for m in VARIANTS) or not len(bo):
-            continue
-        rows.append([pname, "qnehvi", len(bo), _hv_cell(bo), "1.00", "", ""])
-        for m in names:
-            if not recs[m]:
+    def cell(pname: str, method: str) -> dict[int, dict[str, Any]]:
+        return {r["seed"]: r for r in records if r["problem"] == pname and r["method"] == method}
+
+    parts = []
+    for title, (baseline, arms) in SYMMETRIC.items():
+        rows = []
+        for pname in PROBLEMS:
+            bo_recs = cell(pname, baseline)
+            if not bo_recs or not any(cell(pname, m) for m in arms):
                 continue
-            hv = np.array(list(recs[m].values()))
-            p = mannwhitneyu(hv, bo, alternative="two-sided").pvalue
-            base = VARIANTS.get(m, (m,))[0]
-            pairs = [recs[m][s] - recs[base][s] for s in recs[m] if s in recs[base]]
-            diff = f"{np.median(pairs):+.3f} ({len(pairs)})" if m != base and pairs else ""
-            ratio = np.median(hv) / np.median(bo) if np.median(bo) > 0 else float("nan")
-            rows.append([pname, m, len(hv), _hv_cell(hv), f"{ratio:.2f}", f"{p:.3f}", diff])
-    return markdown_table(["problem", "method", "seeds", "normalized HV median [min, max]",
-                           "median / qNEHVI's", "Mann-Whitney p vs qNEHVI",
-                           "paired median change vs base (seeds)"], rows)
+            bo = np.array([r["hv"] for r in bo_recs.values()])
+            rows.append([pname, baseline, len(bo), _hv_cell(bo), "1.00", "", "",
+                         _per_iteration(bo_recs)])
+            for m in arms:
+                recs = cell(pname, m)
+                if not recs:
+                    continue
+                hv = np.array([r["hv"] for r in recs.values()])
+                p = mannwhitneyu(hv, bo, alternative="two-sided").pvalue
+                base = cell(pname, VARIANTS.get(m, (m,))[0])
+                pairs = [recs[s]["hv"] - base[s]["hv"] for s in recs if s in base]
+                diff = f"{np.median(pairs):+.3f} ({len(pairs)})" if m in VARIANTS and pairs else ""
+                ratio = np.median(hv) / np.median(bo) if np.median(bo) > 0 else float("nan")
+                rows.append([pname, m, len(hv), _hv_cell(hv), f"{ratio:.2f}", f"{p:.3f}", diff,
+                             _per_iteration(recs)])
+        if rows:
+            parts.append(f"### {title[0].upper()}{title[1:]}\n\n" + markdown_table(
+                ["problem", "method", "seeds", "normalized HV median [min, max]",
+                 f"median / {baseline}'s", f"p vs {baseline}", "paired change vs base (seeds)",
+                 "s / iteration"], rows))
+    return "\n\n".join(parts)
+
+
+def _per_iteration(recs: dict[int, dict[str, Any]]) -> str:
+    return f"{np.median([r['wall_s'] / max(r['n_iterations'], 1) for r in recs.values()]):.1f}"
 
 
 def _hv_cell(hv: np.ndarray) -> str:

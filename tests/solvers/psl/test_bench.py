@@ -114,3 +114,23 @@ def test_learned_set_hypervolume_of_the_true_pareto_set(monkeypatch: pytest.Monk
     assert hv == pytest.approx(1.21 - 1 / 3, abs=2e-3)
     off, _ = learned_set.set_hypervolume(lambda p: on_front(p, rest=1.0), problem)
     assert off == 0.0
+
+
+def test_variants_report_sets_each_arm_against_its_symmetric_baseline(
+        bench: ModuleType) -> None:
+    def recs(method: str, hvs: list[float]) -> list[dict[str, object]]:
+        return [{"problem": "zdt1", "method": method, "seed": s, "hv": h, "wall_s": 20.0,
+                 "n_iterations": 20} for s, h in enumerate(hvs)]
+
+    records = (recs("qnehvi", [0.80, 0.81, 0.82, 0.83, 0.84])
+               + recs("psl", [0.50, 0.60, 0.70, 0.55, 0.65])
+               + recs("psl-all", [0.90, 0.91, 0.92])
+               + recs("qnehvi-inferred", [0.10, 0.20, 0.30]))
+    body = bench.variants_report(records)
+    problem_point, inferred = body.split("### A point inferred")
+    # 3 seeds all above 5: U = 15, the smallest two-sided p for 3 vs 5
+    assert "| zdt1 | psl-all | 3 | 0.910 [0.900, 0.920] | 1.11 | 0.036 | +0.310 (3) | 1.0 |" \
+        in problem_point
+    assert "| psl |" not in problem_point
+    # psl (5 seeds) all above qnehvi-inferred (3 seeds); psl is its own base: no change column
+    assert "| zdt1 | psl | 5 | 0.600 [0.500, 0.700] | 3.00 | 0.036 |  | 1.0 |" in inferred
