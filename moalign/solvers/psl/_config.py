@@ -8,7 +8,8 @@ from typing import Literal
 
 @dataclass(frozen=True)
 class ExpensivePSLConfig:
-    """Options of the expensive Pareto-set-learning loop (defaults: the PSL paper's).
+    """Options of the expensive Pareto-set-learning loop (defaults: the reference codes';
+    :class:`~moalign.solvers.psl.psl.PSLConfig` changes three of them).
 
     Attributes:
         n_initial: initial Latin-hypercube design size.
@@ -38,7 +39,8 @@ class ExpensivePSLConfig:
         explore_slots: picks per round spent on exploration: a greedy pick whose
             coordinates stuck at a bound (every candidate within 1e-3 of the same bound of
             the unit cube) are redrawn uniformly, at most ``explore_coords`` of them; a round
-            with no stuck coordinate picks greedily.
+            with no stuck coordinate picks greedily, and one pick per round is always
+            greedy (a batch of 1 never explores).
         explore_coords: stuck coordinates redrawn per exploration pick.
         standardize: standardize the objectives before fitting the GPs (the PSL-MOBO code);
             False fits them on the raw minimization-view values (the SVH-PSL code on ZDT).
@@ -67,9 +69,8 @@ class ExpensivePSLConfig:
         if self.selection_ref not in ("candidates", "front", "run"):
             raise ValueError(f"selection_ref must be 'candidates', 'front' or 'run', got "
                              f"{self.selection_ref!r}")
-        if not 0 <= self.explore_slots < self.batch_size:
-            raise ValueError(f"explore_slots must be in [0, batch_size), got "
-                             f"{self.explore_slots}")
+        if self.explore_slots < 0:
+            raise ValueError(f"explore_slots must be >= 0, got {self.explore_slots}")
         if self.explore_coords < 1:
             raise ValueError(f"explore_coords must be >= 1, got {self.explore_coords}")
         if self.gp_kernel not in ("matern52", "botorch"):

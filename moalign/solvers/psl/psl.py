@@ -25,7 +25,7 @@ by hypervolume improvement (:func:`~moalign.solvers.psl._loop.greedy_hv_batch`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import torch
@@ -45,14 +45,24 @@ AUGMENT = 0.01  # the reference code's augmentation weight rho
 
 @dataclass(frozen=True)
 class PSLConfig(ExpensivePSLConfig):
-    """Options of :class:`PSL` (defaults: the published setting); the shared ones are
-    documented in :class:`~moalign.solvers.psl._config.ExpensivePSLConfig`.
+    """Options of :class:`PSL`; the shared ones are documented in
+    :class:`~moalign.solvers.psl._config.ExpensivePSLConfig`.
+
+    Defaults: the published setting except three choices of the batch selection, which
+    measured better together on 7 benchmark problems (5 seeds, 110 evaluations: median
+    normalized HV +0.08 to +0.22 on ZDT1-3 and DTLZ2, unchanged on VLMOP2, RE21, RE37):
+    ``selection_ref="run"`` (the reference code: ``"candidates"``), ``ideal="round"``
+    (``"observed"``) and ``explore_slots=1`` (0). ``selection_ref="candidates",
+    ideal="observed", explore_slots=0`` restores the reference code's loop.
 
     Attributes:
         n_local: Tchebycheff gradient steps added per candidate (0 or more).
     """
 
     n_local: int = 1
+    selection_ref: Literal["candidates", "front", "run"] = "run"
+    ideal: Literal["observed", "predicted", "round"] = "round"
+    explore_slots: int = 1
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -286,7 +286,7 @@ def test_psl_options_are_validated_and_run() -> None:
     from moalign.testing import toy_zdt1
 
     with pytest.raises(ValueError, match="explore_slots"):
-        ExpensivePSLConfig(batch_size=2, explore_slots=2)
+        ExpensivePSLConfig(explore_slots=-1)
     with pytest.raises(ValueError, match="selection_ref"):
         ExpensivePSLConfig(selection_ref="max")  # type: ignore[arg-type]
     problem = toy_zdt1()
@@ -295,3 +295,16 @@ def test_psl_options_are_validated_and_run() -> None:
     ctx = RunContext(problem, Budget(evaluations=10), seed=0)
     PSL(cfg).solve(problem, ctx)
     assert ctx.archive.n_evals == 10
+    # a batch of 1 keeps its one greedy pick: the default exploration slot is not an error
+    ctx = RunContext(problem, Budget(evaluations=6), seed=0)
+    PSL(n_initial=4, batch_size=1, n_steps=4, n_candidates=16, hidden=16).solve(problem, ctx)
+    assert ctx.archive.n_evals == 6
+
+
+def test_psl_defaults_are_the_measured_options_and_svh_psl_keeps_the_reference() -> None:
+    from moalign.solvers.psl.psl import PSLConfig
+    from moalign.solvers.psl.svh import SVHPSLConfig
+
+    psl, svh = PSLConfig(), SVHPSLConfig()
+    assert (psl.selection_ref, psl.ideal, psl.explore_slots) == ("run", "round", 1)
+    assert (svh.selection_ref, svh.ideal, svh.explore_slots) == ("candidates", "predicted", 0)
