@@ -58,6 +58,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "psl-round": ("psl", {"ideal": "round"}),
     "psl-explore": ("psl", {"explore_slots": 1}),
     "psl-all": ("psl", {"selection_ref": "run", "ideal": "round", "explore_slots": 1}),
+    "psl-run-explore": ("psl", {"selection_ref": "run", "explore_slots": 1}),
     "svh-psl-all": ("svh-psl", {"selection_ref": "run", "ideal": "round", "explore_slots": 1}),
     "qnehvi-inferred": ("qnehvi", {"ref_point": "inferred"}),
 }  # PSL options measured one at a time and together (``--methods psl-all ...``)
@@ -264,21 +265,24 @@ def report(records: list[dict[str, Any]], command: str, write: bool = True) -> s
 
 
 SYMMETRIC: dict[str, tuple[str, list[str]]] = {
-    "the problem's point for all": ("qnehvi", ["psl-run-ref", "psl-all", "svh-psl-all"]),
+    "the problem's point for all": ("qnehvi", ["psl-run-ref", "psl-run-explore", "psl-all",
+                                             "svh-psl-all"]),
     "a point inferred from the data for all": (
         "qnehvi-inferred", ["psl", "psl-round", "psl-explore", "svh-psl"]),
 }  # the variants report's two symmetric comparisons: baseline and the arms set against it
 
 VARIANTS_HEADER = (
     "## psl: the PSL options against qNEHVI, one reference point for all\n\n"
-    "Runs: `.venv/bin/python -m tools.bench.psl --methods psl-all psl-round psl-explore "
-    "qnehvi-inferred --jobs 2 --results docs/bench_results/psl/psl_variants.jsonl` (with "
+    "Runs: `.venv/bin/python -m tools.bench.psl --methods psl-run-ref psl-run-explore psl-all "
+    "psl-round psl-explore qnehvi-inferred --jobs 2 --results "
+    "docs/bench_results/psl/psl_variants.jsonl` (with "
     "`--problems`/`--seeds` to run it in parts); table: `.venv/bin/python -m "
     "tools.bench.psl --report-variants`. Same protocol, budget and scoring as the table "
     "above (normalized HV, reference point 1.1); the psl, svh-psl and qnehvi rows are that "
     "table's records. What differs is the reference point the methods *select* with. "
     "First table: the problem's point for all (`qnehvi` as above; `psl-run-ref`: PSL's "
-    "greedy selection uses the run's point; `psl-all`: that, z recomputed each round and "
+    "greedy selection uses the run's point; `psl-run-explore`: that and one "
+    "exploration pick per round; `psl-all`: the run's point, z recomputed each round and "
     "one exploration pick per round, the `psl` solver's defaults; `svh-psl-all`: the "
     "same options on SVH-PSL). Second "
     "table: a point inferred from the data for all (`qnehvi-inferred`: BoTorch's "
@@ -310,22 +314,26 @@ def variants_report(records: list[dict[str, Any]]) -> str:
         rows = []
         for pname in PROBLEMS:
             bo_recs = cell(pname, baseline)
-            if not bo_recs or not any(cell(pname, m) for m in arms):
-                continue
+            if not any(cell(pname, m) for m in [baseline, *arms] if m in VARIANTS):
+                continue  # nothing beyond the main table's records
             bo = np.array([r["hv"] for r in bo_recs.values()])
-            rows.append([pname, baseline, len(bo), _hv_cell(bo), "1.00", "", "",
-                         _per_iteration(bo_recs)])
+            if bo_recs:
+                rows.append([pname, baseline, len(bo), _hv_cell(bo), "1.00", "", "",
+                             _per_iteration(bo_recs)])
+            else:
+                rows.append([pname, f"{baseline}: not run", 0, "", "", "", "", ""])
             for m in arms:
                 recs = cell(pname, m)
                 if not recs:
                     continue
                 hv = np.array([r["hv"] for r in recs.values()])
-                p = mannwhitneyu(hv, bo, alternative="two-sided").pvalue
+                p = f"{mannwhitneyu(hv, bo, alternative='two-sided').pvalue:.3f}" if len(bo) else ""
                 base = cell(pname, VARIANTS.get(m, (m,))[0])
                 pairs = [recs[s]["hv"] - base[s]["hv"] for s in recs if s in base]
                 diff = f"{np.median(pairs):+.3f} ({len(pairs)})" if m in VARIANTS and pairs else ""
-                ratio = np.median(hv) / np.median(bo) if np.median(bo) > 0 else float("nan")
-                rows.append([pname, m, len(hv), _hv_cell(hv), f"{ratio:.2f}", f"{p:.3f}", diff,
+                ratio = (f"{np.median(hv) / np.median(bo):.2f}" if len(bo) and np.median(bo) > 0
+                         else "")
+                rows.append([pname, m, len(hv), _hv_cell(hv), ratio, p, diff,
                              _per_iteration(recs)])
         if rows:
             parts.append(f"### {title[0].upper()}{title[1:]}\n\n" + markdown_table(
