@@ -19,7 +19,10 @@ back-propagated through the network: ``theta <- Adam(theta, sum_k J_k^T u_k / |u
 Proposal: `n_candidates` solutions ``h_theta(lambda)`` for random preferences, plus (with
 ``n_local = 1``) one step of Tchebycheff gradient descent from each
 (``x <- clip(x - 0.01 * grad g, 0, 1)``), all scored by the LCB; the batch is chosen greedily
-by hypervolume improvement (:func:`~moalign.solvers.psl._loop.greedy_hv_batch`).
+by hypervolume improvement (:func:`~moalign.solvers.psl._loop.greedy_hv_batch`), by default
+with the run's reference point, and one pick per round redraws the coordinates stuck at a
+bound across all candidates (:class:`PSLConfig` says why these defaults differ from the
+reference code).
 """
 
 from __future__ import annotations
