@@ -22,8 +22,6 @@ from moalign.solvers.context import load_checkpoint
 X = np.random.default_rng(3).random((13, 4))
 
 
-
-
 def test_batches_come_back_in_order(pool):
     problem = po.zdt_like(po.slow_reversed)
     ev = ParallelEvaluator(pool, chunk=2)
